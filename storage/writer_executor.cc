@@ -1,0 +1,220 @@
+#include "storage/writer_executor.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <exception>
+#include <future>
+#include <vector>
+
+namespace kefu::storage {
+namespace {
+
+constexpr const char* kSavepoint = "kefu_job";
+
+prometheus::Histogram::BucketBoundaries CommitBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+}
+
+prometheus::Histogram::BucketBoundaries BatchBuckets() {
+  return {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+}
+
+// Runs one job, turning an escaping exception into kInternal.
+Status RunJob(const WriterExecutor::Job& job, Database& db) {
+  try {
+    return job(db);
+  } catch (const std::exception& e) {
+    return Internal(std::string("storage: writer job threw: ") + e.what());
+  } catch (...) {
+    return Internal("storage: writer job threw a non-standard exception");
+  }
+}
+
+}  // namespace
+
+WriterExecutor::WriterExecutor(std::unique_ptr<Database> db, prometheus::Registry& registry,
+                               WriterOptions options)
+    : db_(std::move(db)), options_(options) {
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  commit_seconds_ = &prometheus::BuildHistogram()
+                         .Name("kefu_storage_commit_seconds")
+                         .Help("Latency of the writer's group COMMIT")
+                         .Register(registry)
+                         .Add({}, CommitBuckets());
+  batch_jobs_ = &prometheus::BuildHistogram()
+                     .Name("kefu_storage_commit_batch_jobs")
+                     .Help("Jobs committed together in one writer transaction")
+                     .Register(registry)
+                     .Add({}, BatchBuckets());
+  auto& jobs = prometheus::BuildCounter()
+                   .Name("kefu_storage_writer_jobs_total")
+                   .Help("Writer jobs finished, by result")
+                   .Register(registry);
+  jobs_ok_ = &jobs.Add({{"result", "ok"}});
+  jobs_error_ = &jobs.Add({{"result", "error"}});
+  queue_depth_ = &prometheus::BuildGauge()
+                      .Name("kefu_storage_writer_queue_depth")
+                      .Help("Writer jobs queued and not yet started")
+                      .Register(registry)
+                      .Add({});
+  thread_ = std::thread([this] { Loop(); });
+  thread_id_.store(thread_.get_id());
+}
+
+Result<std::unique_ptr<WriterExecutor>> WriterExecutor::Open(const DatabaseOptions& options,
+                                                             prometheus::Registry& registry,
+                                                             WriterOptions writer_options) {
+  DatabaseOptions write_options = options;
+  write_options.read_only = false;
+  KEFU_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(write_options));
+  return std::make_unique<WriterExecutor>(std::move(db), registry, writer_options);
+}
+
+WriterExecutor::~WriterExecutor() {
+  Stop();
+}
+
+void WriterExecutor::Post(Job job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(job), std::move(done)});
+      queue_depth_->Increment();
+      cv_.notify_one();
+      return;
+    }
+  }
+  if (done) done(Unavailable("storage: writer is stopped"));
+}
+
+Status WriterExecutor::Run(Job job) {
+  if (OnWriterThread()) {
+    return FailedPrecondition("storage: WriterExecutor::Run called on the writer thread");
+  }
+  std::promise<Status> promise;
+  std::future<Status> future = promise.get_future();
+  Post(std::move(job), [&promise](Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+void WriterExecutor::Stop() {
+  std::lock_guard stop_lock(stop_mu_);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t WriterExecutor::QueueDepth() {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void WriterExecutor::Loop() {
+  std::deque<Pending> group;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping and drained
+      size_t n = std::min(options_.max_batch, queue_.size());
+      for (size_t i = 0; i < n; ++i) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queue_depth_->Decrement(static_cast<double>(n));
+    }
+    RunGroup(group);
+    group.clear();
+  }
+  // Closing the last connection checkpoints the WAL into the main file.
+  db_.reset();
+}
+
+void WriterExecutor::Finish(Pending& p, const Status& s) {
+  if (!p.done) return;
+  try {
+    p.done(s);
+  } catch (const std::exception& e) {
+    spdlog::error("storage: writer done callback threw error={}", e.what());
+  } catch (...) {
+    spdlog::error("storage: writer done callback threw");
+  }
+}
+
+void WriterExecutor::RunGroup(std::deque<Pending>& group) {
+  const std::string savepoint = kSavepoint;
+  while (!group.empty()) {
+    Status begin = db_->Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      spdlog::error("storage: writer BEGIN failed jobs={} error={}", group.size(),
+                    begin.ToString());
+      for (Pending& p : group) {
+        jobs_error_->Increment();
+        Finish(p, begin);
+      }
+      return;
+    }
+    // Jobs run in this transaction, with their own result (ok ones wait for COMMIT).
+    std::vector<std::pair<Pending, Status>> ran;
+    ran.reserve(group.size());
+    bool lost_transaction = false;
+    while (!group.empty()) {
+      Pending p = std::move(group.front());
+      group.pop_front();
+      Status s = db_->Exec("SAVEPOINT " + savepoint);
+      if (s.ok()) {
+        s = RunJob(p.job, *db_);
+        // Some errors (disk full, I/O) make SQLite roll back the whole transaction by itself.
+        if (!db_->InTransaction()) {
+          lost_transaction = true;
+          if (s.ok()) s = Internal("storage: writer transaction was rolled back by SQLite");
+        } else if (s.ok()) {
+          s = db_->Exec("RELEASE " + savepoint);
+        } else {
+          Status undo = db_->Exec("ROLLBACK TO " + savepoint);
+          if (undo.ok()) undo = db_->Exec("RELEASE " + savepoint);
+          if (!undo.ok()) {
+            spdlog::error("storage: rolling back failed job error={}", undo.ToString());
+            lost_transaction = true;
+          }
+        }
+      }
+      db_->ResetAllStatements();
+      ran.emplace_back(std::move(p), std::move(s));
+      if (lost_transaction) break;
+    }
+
+    Status commit;
+    if (lost_transaction) {
+      commit = Internal("storage: writer transaction was rolled back; the write was not committed");
+      if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+    } else {
+      auto start = std::chrono::steady_clock::now();
+      commit = db_->Exec("COMMIT");
+      commit_seconds_->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!commit.ok()) {
+        spdlog::error("storage: writer COMMIT failed jobs={} error={}", ran.size(),
+                      commit.ToString());
+        if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+      }
+    }
+    batch_jobs_->Observe(static_cast<double>(ran.size()));
+    for (auto& [p, s] : ran) {
+      // A job that failed on its own keeps its own error; the others get the COMMIT result.
+      Status result = !s.ok() ? s : commit;
+      (result.ok() ? jobs_ok_ : jobs_error_)->Increment();
+      Finish(p, result);
+    }
+  }
+}
+
+}  // namespace kefu::storage
