@@ -1,0 +1,34 @@
+#include "channels/common/rate_limiter.h"
+
+namespace kefu::channels {
+
+std::optional<TimePoint> RateLimiter::TryAcquire(const std::string& key, const RateLimit& limit,
+                                                 TimePoint now) {
+  std::lock_guard lock(mu_);
+  KeyState& st = keys_[key];
+  if (now < st.blocked_until) return st.blocked_until;
+  while (!st.sent.empty() && st.sent.front() + limit.window <= now)
+    st.sent.pop_front();
+  if (static_cast<int>(st.sent.size()) >= limit.limit) {
+    return st.sent[st.sent.size() - static_cast<size_t>(limit.limit)] + limit.window;
+  }
+  st.sent.push_back(now);
+  return std::nullopt;
+}
+
+void RateLimiter::Penalise(const std::string& key, TimePoint until) {
+  std::lock_guard lock(mu_);
+  KeyState& st = keys_[key];
+  if (until > st.blocked_until) st.blocked_until = until;
+}
+
+void RateLimiter::Prune(TimePoint now, std::chrono::milliseconds idle) {
+  std::lock_guard lock(mu_);
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    const KeyState& st = it->second;
+    bool idle_key = st.blocked_until <= now && (st.sent.empty() || st.sent.back() + idle <= now);
+    it = idle_key ? keys_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace kefu::channels
