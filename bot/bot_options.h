@@ -24,10 +24,11 @@ struct ChannelTemplate {
 };
 
 struct BotOptions {
-  // Confidence at or above which the best candidate is answered directly.
-  double answer_threshold = 0.75;
+  // Confidence at or above which the best candidate is answered directly (knowledge's
+  // calibrated defaults, docs/knowledge.md).
+  double answer_threshold = 0.8;
   // Confidence at or above which (and below answer) candidates are offered as suggestions.
-  double suggest_threshold = 0.45;
+  double suggest_threshold = 0.4;
   // At most this many numbered suggestions (1..9).
   int max_suggestions = 3;
   // Hand off after this many consecutive not-understood turns (0 = never).

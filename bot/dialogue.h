@@ -27,7 +27,7 @@ std::optional<ConversationState> ParseConversationState(std::string_view name);
 
 // One FAQ the matcher proposes, with its calibrated confidence in [0, 1].
 struct MatchCandidate {
-  int64_t faq_id = 0;
+  std::string faq_id;  // knowledge's stable FAQ id
   std::string question;
   std::string answer;  // Markdown allowed
   double confidence = 0;
@@ -90,7 +90,7 @@ struct DialogueState {
   std::vector<MatchCandidate> pending_suggestions;  // numbered choices shown last turn
   int consecutive_misses = 0;
   bool awaiting_feedback = false;  // "以上回答是否解决了您的问题？" was asked
-  std::optional<int64_t> last_answered_faq_id;
+  std::optional<std::string> last_answered_faq_id;
   std::string last_question;               // last real question (for the hand-off summary)
   std::vector<MatchCandidate> last_tried;  // candidates tried for it (answers not kept)
 
@@ -133,7 +133,7 @@ struct Reply {
   std::string title;
   std::string text;
   std::vector<ReplyButton> buttons;
-  std::optional<int64_t> faq_id;  // kAnswer: the FAQ answered
+  std::optional<std::string> faq_id;  // kAnswer: the FAQ answered
 
   friend bool operator==(const Reply&, const Reply&) = default;
 };
@@ -151,7 +151,7 @@ struct HandoffAction {
 
 // Record feedback on an answered FAQ.
 struct FeedbackAction {
-  int64_t faq_id = 0;
+  std::string faq_id;
   bool helpful = false;
 };
 

@@ -342,11 +342,11 @@ void DialoguePolicy::HandoffInto(Decision& d, HandoffReason reason, const Servic
     for (const auto& c : action.tried) {
       char score[32];
       std::snprintf(score, sizeof score, "%.2f", c.confidence);
-      note += "\n- #" + std::to_string(c.faq_id) + " " + c.question + "（置信度 " + score + "）";
+      note += "\n- [" + c.faq_id + "] " + c.question + "（置信度 " + score + "）";
     }
   }
   if (d.next.last_answered_faq_id) {
-    note += "\n最后回答的FAQ：#" + std::to_string(*d.next.last_answered_faq_id);
+    note += "\n最后回答的FAQ：[" + *d.next.last_answered_faq_id + "]";
   }
   action.summary_note = std::move(note);
 

@@ -14,8 +14,9 @@ using std::chrono::minutes;
 
 const TimePoint kNow = FromUnixSeconds(1'767'225'600);  // 2026-01-01 00:00 UTC = 08:00 +08
 
-MatchCandidate Faq(int64_t id, double confidence) {
-  return {id, "问题" + std::to_string(id), "答案" + std::to_string(id), confidence};
+MatchCandidate Faq(int id, double confidence) {
+  const std::string n = std::to_string(id);
+  return {"faq-" + n, "问题" + n, "答案" + n, confidence};
 }
 
 MatchResult Match(std::vector<MatchCandidate> c) {
@@ -70,9 +71,9 @@ DialogueState WithSuggestions() {
 DialogueState AwaitingFeedback() {
   DialogueState st = Greeted();
   st.awaiting_feedback = true;
-  st.last_answered_faq_id = 7;
+  st.last_answered_faq_id = "faq-7";
   st.last_question = "怎么退款";
-  st.last_tried = {{7, "问题7", "", 0.9}};
+  st.last_tried = {{"faq-7", "问题7", "", 0.9}};
   return st;
 }
 
@@ -94,7 +95,7 @@ struct Row {
   // Expected:
   std::vector<ReplyPurpose> replies;
   ConversationState next_state;
-  std::optional<int64_t> answered_faq = std::nullopt;  // faq_id of the kAnswer reply
+  std::optional<std::string> answered_faq = std::nullopt;  // faq_id of the kAnswer reply
   std::optional<HandoffReason> handoff = std::nullopt;
   std::optional<bool> feedback_helpful = std::nullopt;
   int pending_after = 0;
@@ -113,7 +114,7 @@ std::vector<Row> Table() {
        Match({Faq(1, 0.92), Faq(2, 0.4)}),
        {P::kGreeting, P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       1,
+       "faq-1",
        std::nullopt,
        std::nullopt,
        0,
@@ -149,7 +150,7 @@ std::vector<Row> Table() {
        Match({Faq(5, 0.8)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       5,
+       "faq-5",
        std::nullopt,
        std::nullopt,
        0,
@@ -159,10 +160,10 @@ std::vector<Row> Table() {
       {"exactly the answer threshold answers",
        Greeted(),
        Text("发票"),
-       Match({Faq(5, 0.75)}),
+       Match({Faq(5, 0.8)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       5,
+       "faq-5",
        std::nullopt,
        std::nullopt,
        0,
@@ -175,7 +176,7 @@ std::vector<Row> Table() {
        Match({Faq(3, 0.5), Faq(4, 0.9)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       4,
+       "faq-4",
        std::nullopt,
        std::nullopt,
        0,
@@ -185,7 +186,7 @@ std::vector<Row> Table() {
       {"middle confidence suggests up to three",
        Greeted(),
        Text("退款"),
-       Match({Faq(11, 0.6), Faq(12, 0.55), Faq(13, 0.5), Faq(14, 0.47)}),
+       Match({Faq(11, 0.6), Faq(12, 0.55), Faq(13, 0.5), Faq(14, 0.42)}),
        {P::kSuggestions},
        S::kBot,
        std::nullopt,
@@ -198,7 +199,7 @@ std::vector<Row> Table() {
       {"suggestions skip candidates below suggest",
        Greeted(),
        Text("退款"),
-       Match({Faq(11, 0.6), Faq(12, 0.3)}),
+       Match({Faq(11, 0.6), Faq(12, 0.39)}),
        {P::kSuggestions},
        S::kBot,
        std::nullopt,
@@ -253,7 +254,7 @@ std::vector<Row> Table() {
        Match({Faq(1, 0.9)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       1,
+       "faq-1",
        std::nullopt,
        std::nullopt,
        0,
@@ -266,42 +267,42 @@ std::vector<Row> Table() {
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       12},
+       "faq-12"},
       {"full-width digit picks a suggestion",
        WithSuggestions(),
        Text("２"),
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       12},
+       "faq-12"},
       {"第二个 picks a suggestion",
        WithSuggestions(),
        Text("第二个"),
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       12},
+       "faq-12"},
       {"二 picks a suggestion",
        WithSuggestions(),
        Text("二"),
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       12},
+       "faq-12"},
       {"第3条 picks a suggestion",
        WithSuggestions(),
        Text("第3条。"),
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       13},
+       "faq-13"},
       {"candidate text picks a suggestion",
        WithSuggestions(),
        Text("问题11？"),
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       11},
+       "faq-11"},
       {"out-of-range number is a new question",
        WithSuggestions(),
        Text("5"),
@@ -321,7 +322,7 @@ std::vector<Row> Table() {
        Match({Faq(30, 0.95)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       30,
+       "faq-30",
        std::nullopt,
        std::nullopt,
        0,
@@ -382,7 +383,7 @@ std::vector<Row> Table() {
        Match({Faq(40, 0.9)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       40,
+       "faq-40",
        std::nullopt,
        std::nullopt,
        0,
@@ -411,7 +412,7 @@ std::vector<Row> Table() {
        {},
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       11},
+       "faq-11"},
       {"是 is positive feedback",
        AwaitingFeedback(),
        Text("是"),
@@ -467,7 +468,7 @@ std::vector<Row> Table() {
        Match({Faq(8, 0.9)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       8,
+       "faq-8",
        std::nullopt,
        std::nullopt,
        0,
@@ -561,7 +562,7 @@ std::vector<Row> Table() {
        Match({Faq(1, 0.9)}),
        {P::kAnswer, P::kFeedbackQuestion},
        S::kBot,
-       1,
+       "faq-1",
        std::nullopt,
        std::nullopt,
        0,
@@ -578,7 +579,7 @@ TEST(DialoguePolicy, TableOfStateMessageMatchToReplyAndState) {
     SCOPED_TRACE(row.name);
     const Decision d = policy.Decide(row.state, row.input, row.match, kOpen);
     std::vector<ReplyPurpose> purposes;
-    std::optional<int64_t> answered;
+    std::optional<std::string> answered;
     for (const Reply& r : d.replies) {
       purposes.push_back(r.purpose);
       EXPECT_FALSE(r.text.empty());
@@ -594,7 +595,7 @@ TEST(DialoguePolicy, TableOfStateMessageMatchToReplyAndState) {
     EXPECT_EQ(d.feedback.has_value(), row.feedback_helpful.has_value());
     if (d.feedback && row.feedback_helpful) {
       EXPECT_EQ(d.feedback->helpful, *row.feedback_helpful);
-      EXPECT_EQ(d.feedback->faq_id, 7);
+      EXPECT_EQ(d.feedback->faq_id, "faq-7");
     }
     EXPECT_EQ(static_cast<int>(d.next.pending_suggestions.size()), row.pending_after);
     EXPECT_EQ(d.next.consecutive_misses, row.misses_after);
@@ -629,9 +630,10 @@ TEST(DialoguePolicy, HandoffSummaryNamesLastQuestionAndTriedFaqsWithScores) {
   EXPECT_EQ(d.handoff->last_question, "退货运费谁出");
   ASSERT_EQ(d.handoff->tried.size(), 2u);
   EXPECT_TRUE(d.handoff->tried[0].answer.empty());
-  EXPECT_EQ(d.handoff->summary_note,
-            "【机器人摘要】\n转人工原因：客户要求转人工\n客户最后的问题：退货运费谁出\n"
-            "机器人尝试的FAQ：\n- #11 问题11（置信度 0.60）\n- #12 问题12（置信度 0.52）");
+  EXPECT_EQ(
+      d.handoff->summary_note,
+      "【机器人摘要】\n转人工原因：客户要求转人工\n客户最后的问题：退货运费谁出\n"
+      "机器人尝试的FAQ：\n- [faq-11] 问题11（置信度 0.60）\n- [faq-12] 问题12（置信度 0.52）");
 }
 
 TEST(DialoguePolicy, QueuePositionIsFilledIntoTheHandoffNotice) {
@@ -677,7 +679,7 @@ TEST(DialoguePolicy, DingTalkRendersMarkdownAnswersAndActionCardsWithButtons) {
   EXPECT_EQ(d.replies[0].buttons[1].text, "2");
   EXPECT_EQ(d.replies[0].buttons[2].payload, "handoff");
 
-  MatchCandidate md{5, "怎么退款",
+  MatchCandidate md{"faq-5", "怎么退款",
                     "## 退款流程\n1. 进入**我的订单**\n2. 点击[申请退款](https://x.cn/r)", 0.9};
   d = policy.Decide(Greeted(), Text("怎么退款", "dingtalk"), Match({md}), kOpen);
   EXPECT_EQ(d.replies[0].format, ReplyFormat::kMarkdown);
