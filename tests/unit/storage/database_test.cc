@@ -243,11 +243,13 @@ TEST(Database, QuickCheckFailureOnOpenIsDataLoss) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("PRAGMA journal_mode = DELETE").ok());
     ASSERT_TRUE((*db)->Exec("CREATE TABLE t (k TEXT); CREATE INDEX t_k ON t(k)").ok());
+    Transaction tx(**db);
     for (int i = 0; i < 2000; ++i) {
       auto st = (*db)->Prepare("INSERT INTO t (k) VALUES (?1)");
       ASSERT_TRUE((*st)->Bind(1, "value-" + std::to_string(i)).ok());
       ASSERT_TRUE((*st)->Run().ok());
     }
+    ASSERT_TRUE(tx.Commit().ok());
   }
   // Overwrite a page in the middle of the file with garbage.
   {
