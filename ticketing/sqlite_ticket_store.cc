@@ -1,0 +1,395 @@
+#include "ticketing/sqlite_ticket_store.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "storage/migrations.h"
+
+namespace kefu::ticketing {
+namespace {
+
+const std::vector<storage::Migration>& Migrations() {
+  static const std::vector<storage::Migration> kMigrations = {
+      {1, "tickets, append-only events, sla metric results", R"sql(
+CREATE TABLE tickets(
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  grp TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '',
+  requester TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '[]',
+  customer_tags TEXT NOT NULL DEFAULT '[]',
+  conversation_id INTEGER,
+  follow_up_of INTEGER,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  solved_at_ms INTEGER,
+  sla_policy TEXT NOT NULL DEFAULT '',
+  sla_state TEXT NOT NULL DEFAULT 'ok',
+  next_wake_ms INTEGER,
+  version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tickets_status ON tickets(status, priority);
+CREATE INDEX tickets_conversation ON tickets(conversation_id, id);
+CREATE INDEX tickets_wake ON tickets(next_wake_ms) WHERE next_wake_ms IS NOT NULL;
+CREATE TABLE ticket_events(
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+  kind TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL DEFAULT '',
+  at_ms INTEGER NOT NULL,
+  field TEXT NOT NULL DEFAULT '',
+  before TEXT NOT NULL DEFAULT '',
+  after TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL DEFAULT '',
+  instance INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+CREATE UNIQUE INDEX ticket_events_sla_once ON ticket_events(ticket_id, kind, field, instance)
+  WHERE kind IN ('sla_warning', 'sla_breach');
+CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+  BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+  BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+CREATE TABLE sla_metric_results(
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+  metric TEXT NOT NULL,
+  instance INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  business_hours INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  due_ms INTEGER,
+  fulfilled_ms INTEGER,
+  target_minutes INTEGER NOT NULL,
+  actual_minutes INTEGER NOT NULL,
+  breached INTEGER NOT NULL,
+  late_by_minutes INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY(ticket_id, metric, instance)
+) WITHOUT ROWID;
+CREATE INDEX sla_metric_results_start ON sla_metric_results(start_ms);
+)sql"},
+  };
+  return kMigrations;
+}
+
+constexpr char kSelectTicket[] =
+    "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
+    "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
+    "sla_policy, sla_state, next_wake_ms, version FROM tickets WHERE id = ?";
+constexpr char kSelectLatestForConversation[] =
+    "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
+    "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
+    "sla_policy, sla_state, next_wake_ms, version FROM tickets WHERE conversation_id = ? "
+    "ORDER BY id DESC LIMIT 1";
+constexpr char kInsertTicket[] =
+    "INSERT INTO tickets(subject, status, priority, grp, assignee, requester, channel, tags, "
+    "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
+    "sla_policy, sla_state, next_wake_ms, version) "
+    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+constexpr char kUpdateTicket[] =
+    "UPDATE tickets SET subject = ?, status = ?, priority = ?, grp = ?, assignee = ?, "
+    "requester = ?, channel = ?, tags = ?, customer_tags = ?, conversation_id = ?, "
+    "follow_up_of = ?, created_at_ms = ?, updated_at_ms = ?, solved_at_ms = ?, sla_policy = ?, "
+    "sla_state = ?, next_wake_ms = ?, version = version + 1 WHERE id = ?";
+constexpr char kSelectEvents[] =
+    "SELECT id, ticket_id, kind, actor_kind, actor_id, at_ms, field, before, after, body, "
+    "instance FROM ticket_events WHERE ticket_id = ? ORDER BY id";
+constexpr char kInsertEvent[] =
+    "INSERT INTO ticket_events(ticket_id, kind, actor_kind, actor_id, at_ms, field, before, "
+    "after, body, instance) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kDeleteMetrics[] = "DELETE FROM sla_metric_results WHERE ticket_id = ?";
+constexpr char kInsertMetric[] =
+    "INSERT INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
+    "business_hours, start_ms, due_ms, fulfilled_ms, target_minutes, actual_minutes, breached, "
+    "late_by_minutes, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSelectTimers[] =
+    "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL";
+constexpr char kListTickets[] =
+    "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
+    "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
+    "sla_policy, sla_state, next_wake_ms, version FROM tickets WHERE id > ?1 "
+    "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR priority = ?3) "
+    "AND (?4 IS NULL OR grp = ?4) AND (?5 IS NULL OR assignee = ?5) "
+    "AND (?6 IS NULL OR sla_state = ?6) "
+    "AND (?7 IS NULL OR instr(subject, ?7) > 0 OR instr(requester, ?7) > 0) "
+    "ORDER BY id LIMIT ?8";
+constexpr char kSelectMetrics[] =
+    "SELECT ticket_id, metric, instance, policy, priority, grp, business_hours, start_ms, due_ms, "
+    "fulfilled_ms, target_minutes, actual_minutes, breached, late_by_minutes, state "
+    "FROM sla_metric_results WHERE start_ms >= ? AND start_ms < ? AND (?3 IS NULL OR grp = ?3) "
+    "ORDER BY start_ms";
+
+std::string ToJson(const std::vector<std::string>& v) {
+  return nlohmann::json(v).dump();
+}
+
+std::vector<std::string> FromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& x : j) {
+    if (x.is_string()) out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<int64_t> OptMs(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return ToUnixMs(*t);
+}
+std::optional<TimePoint> OptTime(const std::optional<int64_t>& ms) {
+  if (!ms) return std::nullopt;
+  return FromUnixMs(*ms);
+}
+std::optional<int64_t> OptId(int64_t v) {
+  return v > 0 ? std::optional<int64_t>(v) : std::nullopt;
+}
+
+Result<Ticket> ReadTicket(storage::Statement& s) {
+  Ticket t;
+  t.id = TicketId(s.ColumnInt64(0));
+  t.subject = s.ColumnText(1);
+  KEFU_ASSIGN_OR_RETURN(t.status, ParseTicketStatus(s.ColumnText(2), "tickets.status"));
+  KEFU_ASSIGN_OR_RETURN(t.priority, ParsePriority(s.ColumnText(3), "tickets.priority"));
+  t.group = s.ColumnText(4);
+  t.assignee = s.ColumnText(5);
+  t.requester = s.ColumnText(6);
+  t.channel = s.ColumnText(7);
+  t.tags = FromJson(s.ColumnText(8));
+  t.customer_tags = FromJson(s.ColumnText(9));
+  t.conversation = ConversationId(s.ColumnOptionalInt64(10).value_or(0));
+  t.follow_up_of = TicketId(s.ColumnOptionalInt64(11).value_or(0));
+  t.created_at = FromUnixMs(s.ColumnInt64(12));
+  t.updated_at = FromUnixMs(s.ColumnInt64(13));
+  t.solved_at = OptTime(s.ColumnOptionalInt64(14));
+  t.sla_policy = s.ColumnText(15);
+  t.sla_state = s.ColumnText(16);
+  t.next_wake = OptTime(s.ColumnOptionalInt64(17));
+  t.version = s.ColumnInt64(18);
+  return t;
+}
+
+Status BindTicket(storage::Statement& s, const Ticket& t) {
+  return s.BindAll(t.subject, ToString(t.status), ToString(t.priority), t.group, t.assignee,
+                   t.requester, t.channel, ToJson(t.tags), ToJson(t.customer_tags),
+                   OptId(t.conversation.value()), OptId(t.follow_up_of.value()),
+                   ToUnixMs(t.created_at), ToUnixMs(t.updated_at), OptMs(t.solved_at), t.sla_policy,
+                   t.sla_state, OptMs(t.next_wake));
+}
+
+Result<Ticket> GetTicket(storage::Database& db, TicketId id) {
+  KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectTicket));
+  KEFU_RETURN_IF_ERROR(s->Bind(1, id));
+  KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return NotFound("ticket " + id.ToString() + " not found");
+  auto t = ReadTicket(*s);
+  s->Reset();
+  return t;
+}
+
+Result<std::vector<TicketEvent>> GetEvents(storage::Database& db, TicketId id) {
+  KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectEvents));
+  KEFU_RETURN_IF_ERROR(s->Bind(1, id));
+  std::vector<TicketEvent> out;
+  while (true) {
+    KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    TicketEvent e;
+    e.id = s->ColumnInt64(0);
+    e.ticket = TicketId(s->ColumnInt64(1));
+    KEFU_ASSIGN_OR_RETURN(e.kind, ParseEventKind(s->ColumnText(2), "ticket_events.kind"));
+    KEFU_ASSIGN_OR_RETURN(e.actor.kind,
+                          ParseActorKind(s->ColumnText(3), "ticket_events.actor_kind"));
+    e.actor.id = s->ColumnText(4);
+    e.at = FromUnixMs(s->ColumnInt64(5));
+    e.field = s->ColumnText(6);
+    e.before = s->ColumnText(7);
+    e.after = s->ColumnText(8);
+    e.body = s->ColumnText(9);
+    e.instance = s->ColumnInt64(10);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+class SqliteTicketTx final : public TicketTx {
+ public:
+  SqliteTicketTx(storage::Database& db, ReplySink* replies) : db_(db), replies_(replies) {}
+
+  Result<Ticket> Get(TicketId id) override { return GetTicket(db_, id); }
+  Result<std::vector<TicketEvent>> Events(TicketId id) override { return GetEvents(db_, id); }
+
+  Result<std::optional<Ticket>> LatestForConversation(ConversationId c) override {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kSelectLatestForConversation));
+    KEFU_RETURN_IF_ERROR(s->Bind(1, c));
+    KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<Ticket>();
+    KEFU_ASSIGN_OR_RETURN(Ticket t, ReadTicket(*s));
+    s->Reset();
+    return std::optional<Ticket>(std::move(t));
+  }
+
+  Result<TicketId> Insert(const Ticket& t) override {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertTicket));
+    KEFU_RETURN_IF_ERROR(BindTicket(*s, t));
+    KEFU_RETURN_IF_ERROR(s->Run());
+    return TicketId(db_.LastInsertRowId());
+  }
+
+  Status Update(const Ticket& t) override {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kUpdateTicket));
+    KEFU_RETURN_IF_ERROR(BindTicket(*s, t));
+    KEFU_RETURN_IF_ERROR(s->Bind(18, t.id));
+    KEFU_RETURN_IF_ERROR(s->Run());
+    if (db_.Changes() != 1) return NotFound("ticket " + t.id.ToString() + " not found");
+    return Status::Ok();
+  }
+
+  Result<int64_t> Append(const TicketEvent& e) override {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertEvent));
+    KEFU_RETURN_IF_ERROR(s->BindAll(e.ticket, ToString(e.kind), ToString(e.actor.kind), e.actor.id,
+                                    ToUnixMs(e.at), e.field, e.before, e.after, e.body,
+                                    e.instance));
+    KEFU_RETURN_IF_ERROR(s->Run());
+    return db_.LastInsertRowId();
+  }
+
+  Status PutMetrics(TicketId id, const std::vector<MetricResult>& results) override {
+    KEFU_ASSIGN_OR_RETURN(auto* del, db_.Prepare(kDeleteMetrics));
+    KEFU_RETURN_IF_ERROR(del->Bind(1, id));
+    KEFU_RETURN_IF_ERROR(del->Run());
+    for (const auto& r : results) {
+      KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertMetric));
+      KEFU_RETURN_IF_ERROR(s->BindAll(
+          id, ToString(r.metric), r.instance, r.policy, ToString(r.priority), r.group,
+          r.business_hours, ToUnixMs(r.start), OptMs(r.due), OptMs(r.fulfilled_at),
+          r.target_minutes, r.actual_minutes, r.breached, r.late_by_minutes, ToString(r.state)));
+      KEFU_RETURN_IF_ERROR(s->Run());
+    }
+    return Status::Ok();
+  }
+
+  Status EnqueueReply(const OutboundReply& reply) override {
+    if (replies_ == nullptr) return FailedPrecondition("no reply sink (outbox) is configured");
+    return replies_->Enqueue(db_, reply);
+  }
+
+ private:
+  storage::Database& db_;
+  ReplySink* replies_;
+};
+
+}  // namespace
+
+Status SqliteTicketStore::Migrate(storage::Database& db) {
+  return storage::ApplyMigrations(db, "ticketing", Migrations());
+}
+
+SqliteTicketStore::SqliteTicketStore(storage::WriterExecutor& writer, storage::ReadPool& reads,
+                                     ReplySink* replies)
+    : writer_(writer), reads_(reads), replies_(replies) {}
+
+void SqliteTicketStore::Transact(Work work, std::function<void(Status)> done) {
+  writer_.Post(
+      [this, work = std::move(work)](storage::Database& db) {
+        SqliteTicketTx tx(db, replies_);
+        return work(tx);
+      },
+      std::move(done));
+}
+
+Status SqliteTicketStore::TransactSync(Work work) {
+  return writer_.Run([this, &work](storage::Database& db) {
+    SqliteTicketTx tx(db, replies_);
+    return work(tx);
+  });
+}
+
+Result<Ticket> SqliteTicketStore::Get(TicketId id) {
+  return reads_.Read([&](storage::Database& db) { return GetTicket(db, id); });
+}
+
+Result<std::vector<TicketEvent>> SqliteTicketStore::Events(TicketId id) {
+  return reads_.Read([&](storage::Database& db) -> Result<std::vector<TicketEvent>> {
+    KEFU_RETURN_IF_ERROR(GetTicket(db, id).status());
+    return GetEvents(db, id);
+  });
+}
+
+Result<std::vector<Ticket>> SqliteTicketStore::List(const TicketFilter& f) {
+  return reads_.Read([&](storage::Database& db) -> Result<std::vector<Ticket>> {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kListTickets));
+    std::optional<std::string> status, priority;
+    if (f.status) status = std::string(ToString(*f.status));
+    if (f.priority) priority = std::string(ToString(*f.priority));
+    KEFU_RETURN_IF_ERROR(s->BindAll(f.after_id, status, priority, f.group, f.assignee, f.sla_state,
+                                    f.text, f.limit));
+    std::vector<Ticket> out;
+    while (true) {
+      KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      KEFU_ASSIGN_OR_RETURN(Ticket t, ReadTicket(*s));
+      out.push_back(std::move(t));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<std::pair<TicketId, TimePoint>>> SqliteTicketStore::LoadTimers() {
+  return reads_.Read(
+      [&](storage::Database& db) -> Result<std::vector<std::pair<TicketId, TimePoint>>> {
+        KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectTimers));
+        std::vector<std::pair<TicketId, TimePoint>> out;
+        while (true) {
+          KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          out.emplace_back(TicketId(s->ColumnInt64(0)), FromUnixMs(s->ColumnInt64(1)));
+        }
+        return out;
+      });
+}
+
+Result<std::vector<MetricResult>> SqliteTicketStore::Metrics(const MetricQuery& q) {
+  return reads_.Read([&](storage::Database& db) -> Result<std::vector<MetricResult>> {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectMetrics));
+    const int64_t to = q.to == TimePoint::max() ? INT64_MAX : ToUnixMs(q.to);
+    KEFU_RETURN_IF_ERROR(s->BindAll(ToUnixMs(q.from), to, q.group));
+    std::vector<MetricResult> out;
+    while (true) {
+      KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      MetricResult r;
+      r.ticket = TicketId(s->ColumnInt64(0));
+      KEFU_ASSIGN_OR_RETURN(r.metric, ParseSlaMetric(s->ColumnText(1), "metric"));
+      r.instance = s->ColumnInt64(2);
+      r.policy = s->ColumnText(3);
+      KEFU_ASSIGN_OR_RETURN(r.priority, ParsePriority(s->ColumnText(4), "priority"));
+      r.group = s->ColumnText(5);
+      r.business_hours = s->ColumnInt64(6) != 0;
+      r.start = FromUnixMs(s->ColumnInt64(7));
+      r.due = OptTime(s->ColumnOptionalInt64(8));
+      r.fulfilled_at = OptTime(s->ColumnOptionalInt64(9));
+      r.target_minutes = s->ColumnInt64(10);
+      r.actual_minutes = s->ColumnInt64(11);
+      r.breached = s->ColumnInt64(12) != 0;
+      r.late_by_minutes = s->ColumnInt64(13);
+      const std::string state = s->ColumnText(14);
+      for (auto st : {MetricState::kActive, MetricState::kPaused, MetricState::kFulfilled,
+                      MetricState::kBreached}) {
+        if (ToString(st) == state) r.state = st;
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+}  // namespace kefu::ticketing

@@ -1,0 +1,49 @@
+// SqliteTicketStore: TicketStore on kefu's SQLite (storage::WriterExecutor for units of work,
+// storage::ReadPool for reads). Tables: tickets, ticket_events (append-only, enforced by
+// triggers; SLA warning/breach unique per metric instance), sla_metric_results.
+#pragma once
+
+#include <memory>
+
+#include "storage/database.h"
+#include "storage/read_pool.h"
+#include "storage/writer_executor.h"
+#include "ticketing/ticket_store.h"
+
+namespace kefu::ticketing {
+
+// Inserts public replies into the channels' durable outbox. Implemented by channels; called on
+// the writer thread inside the ticket's transaction, so the reply is sent if and only if the
+// ticket change commits. Must insert on `db` (never open another connection) and not commit.
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  virtual Status Enqueue(storage::Database& db, const OutboundReply& reply) = 0;
+};
+
+class SqliteTicketStore final : public TicketStore {
+ public:
+  // Applies the ticketing migrations (storage::ApplyMigrations("ticketing", ...)) on the write
+  // connection before it is handed to the WriterExecutor. Errors: ApplyMigrations'.
+  static Status Migrate(storage::Database& db);
+
+  // `writer` and `reads` are not owned and must outlive the store; `replies` may be null (then
+  // EnqueueReply fails with FailedPrecondition).
+  SqliteTicketStore(storage::WriterExecutor& writer, storage::ReadPool& reads,
+                    ReplySink* replies = nullptr);
+
+  void Transact(Work work, std::function<void(Status)> done) override;
+  Status TransactSync(Work work) override;
+  Result<Ticket> Get(TicketId id) override;
+  Result<std::vector<TicketEvent>> Events(TicketId id) override;
+  Result<std::vector<Ticket>> List(const TicketFilter& filter) override;
+  Result<std::vector<std::pair<TicketId, TimePoint>>> LoadTimers() override;
+  Result<std::vector<MetricResult>> Metrics(const MetricQuery& query) override;
+
+ private:
+  storage::WriterExecutor& writer_;
+  storage::ReadPool& reads_;
+  ReplySink* replies_;
+};
+
+}  // namespace kefu::ticketing
