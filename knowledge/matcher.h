@@ -1,0 +1,120 @@
+// Matcher: FAQ matching with reranking and a calibrated confidence.
+//
+// Match(query): the query is truncated to MatcherOptions::max_query_bytes, analysed with kefu_zh,
+// the best `candidates` questions are retrieved by exact BM25 (MemoryFaqIndex, MaxScore), and
+// each is reranked by a linear combination of lexical features (BM25, IDF-weighted overlap of
+// characters and of words/bigrams in both directions, character LCS, homophone-aware LCS,
+// length difference, exact match). A FAQ scores as its best question. The top FAQ's confidence
+// is P(top answer right) from a logistic (Platt) calibration over its score and its margin over
+// the runner-up; lower ranks get the same calibration applied to their own score and margin 0.
+// See docs/knowledge.md for the fitting and the reliability table.
+//
+// Thread-safe: Match/Explain take a shared lock; Upsert/Remove/Rebuild an exclusive one, so a
+// change is visible to the next Match at once.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "knowledge/analyzer.h"
+#include "knowledge/faq.h"
+#include "knowledge/lexicon.h"
+#include "knowledge/memory_faq_index.h"
+
+namespace kefu::knowledge {
+
+inline constexpr size_t kFeatureCount = 9;
+// Feature order (see Features in matcher.cc).
+inline constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
+    "bm25", "q_char_cov", "d_char_cov", "q_multi_cov", "d_multi_cov",
+    "lcs",  "pinyin_lcs", "len_diff",   "exact"};
+
+struct PlattCalibration {
+  double bias = -4.0;
+  double score = 3.0;
+  double margin = 6.0;
+};
+
+struct MatcherOptions {
+  AnalyzerOptions analyzer;
+  VocabularyOptions vocabulary;
+  Bm25Options bm25;
+  bool learn_vocabulary = true;   // learn lexicon words from the FAQ base on Rebuild
+  size_t candidates = 60;         // BM25 candidates (questions) passed to the reranker
+  size_t max_query_bytes = 1024;  // longer queries are cut at a character boundary
+  std::array<double, kFeatureCount> rerank_weights = {0.5, 1.0, 0.5, 1.0, 0.5, 0.5, 0.0, -0.2, 0.5};
+  PlattCalibration calibration;
+  // Bot defaults: answer directly at confidence >= answer_threshold, suggest up to 3 FAQs at
+  // >= suggest_threshold, else hand off. Chosen from the reliability table in docs/knowledge.md.
+  double answer_threshold = 0.8;
+  double suggest_threshold = 0.4;
+};
+
+// Admin-managed lexicon entries (UTF-8; normalised when loaded).
+struct LexiconEntries {
+  std::vector<std::string> words;
+  std::vector<std::pair<std::string, std::string>> synonyms;  // variant -> canonical
+};
+
+struct FaqMatch {
+  std::string faq_id;
+  std::string matched_question;  // the standard or similar question that matched best
+  double score = 0;              // reranker score (comparable within one query)
+  double confidence = 0;         // calibrated probability that this FAQ is right
+  double bm25 = 0;
+};
+
+struct CandidateFeatures {
+  std::string faq_id;
+  std::string question;
+  std::array<double, kFeatureCount> features{};
+};
+
+class Matcher {
+ public:
+  explicit Matcher(MatcherOptions options = {});
+
+  // Replaces the whole base: builds the lexicon (admin entries + words learned from all questions
+  // when options.learn_vocabulary) and indexes every enabled FAQ.
+  void Rebuild(const std::vector<Faq>& faqs, const LexiconEntries& admin = {});
+  // Adds or replaces one FAQ (disabled -> removed); visible to the next Match.
+  Status Upsert(const Faq& faq);
+  Status Remove(std::string_view faq_id);
+
+  // The best `k` FAQs for `query`, best first; empty when the query has no usable token.
+  std::vector<FaqMatch> Match(std::string_view query, size_t k = 5) const;
+  // Per-FAQ features of the best `n` candidates (in BM25 candidate order), for tuning.
+  std::vector<CandidateFeatures> Explain(std::string_view query, size_t n) const;
+
+  // Platt calibration applied to a score and margin.
+  double Confidence(double score, double margin) const;
+
+  const MatcherOptions& options() const { return options_; }
+  // Replaces reranker weights and calibration (tuning tools).
+  void SetModel(const std::array<double, kFeatureCount>& weights, const PlattCalibration& cal);
+  size_t faq_count() const;
+  size_t lexicon_word_count() const;
+  std::shared_ptr<const Analyzer> analyzer() const;
+
+ private:
+  struct Candidate {
+    uint32_t doc;
+    double bm25;
+    std::array<double, kFeatureCount> f;
+  };
+  std::vector<Candidate> Candidates(std::string_view query) const;
+
+  MatcherOptions options_;
+  mutable std::shared_mutex mu_;  // guards index_ and the model
+  std::unique_ptr<MemoryFaqIndex> index_;
+};
+
+// Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence.
+std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);
+
+}  // namespace kefu::knowledge

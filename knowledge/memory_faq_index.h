@@ -1,0 +1,122 @@
+// MemoryFaqIndex: an in-memory inverted index over kefu_zh tokens with exact BM25 top-k by
+// MaxScore (non-essential posting lists are only probed for documents that can still enter the
+// top k, so results equal unpruned BM25). Incremental: Upsert/Remove tombstone the old documents
+// and append new ones; the index compacts itself when more than half of its documents are dead.
+//
+// Not synchronised: callers serialise writers against readers (Matcher holds a shared_mutex).
+// Const methods may run concurrently with each other.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "knowledge/analyzer.h"
+#include "knowledge/faq_index.h"
+
+namespace kefu::knowledge {
+
+struct Bm25Options {
+  double k1 = 1.2;
+  double b = 0.75;
+  // Query-side weight of each token kind (unigram, bigram, word, latin, pinyin).
+  double unigram_weight = 1.0;
+  double bigram_weight = 1.0;
+  double word_weight = 1.0;
+  double latin_weight = 1.0;
+  double pinyin_weight = 0.3;
+  bool damp_fillers = true;  // multiply by Lexicon::FillerWeight
+};
+
+// Token classes used by the reranker's coverage features.
+enum class TermClass : uint8_t { kChar = 0, kMulti = 1, kLatin = 2, kPinyin = 3 };
+TermClass ClassOf(TokenKind kind);
+
+struct DocTerm {
+  uint32_t term = 0;
+  TermClass cls = TermClass::kChar;
+  float filler = 1.0f;  // filler damping of this token text
+};
+
+struct IndexedDoc {
+  std::string faq_id;
+  std::string question;
+  std::u32string chars;        // normalised Han/letter/digit characters only (separators removed)
+  std::vector<DocTerm> terms;  // unique terms, sorted by term id
+  uint32_t length = 0;         // token count (BM25 document length)
+  bool live = true;
+};
+
+// One query term after analysis: its id in the index (or kUnknownTerm), BM25 query weight and
+// class. Unique by term text.
+inline constexpr uint32_t kUnknownTerm = UINT32_MAX;
+struct QueryTerm {
+  uint32_t term = kUnknownTerm;
+  TermClass cls = TermClass::kChar;
+  double weight = 1.0;  // kind weight * filler damping
+  double idf = 0;
+};
+
+struct ScoredDoc {
+  uint32_t doc = 0;
+  double bm25 = 0;
+};
+
+class MemoryFaqIndex final : public FaqIndex {
+ public:
+  MemoryFaqIndex(std::shared_ptr<const Analyzer> analyzer, Bm25Options options = {});
+
+  Status Upsert(const Faq& faq) override;
+  Status Remove(std::string_view faq_id) override;
+  Result<std::vector<IndexHit>> Search(std::string_view query, size_t k) const override;
+
+  // Query terms of an analysis, sorted by term id (unknown terms last).
+  std::vector<QueryTerm> PrepareQuery(const Analysis& query) const;
+  // Exact BM25 top-k documents for prepared terms, best first.
+  std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& query, size_t k) const;
+  // Same result without pruning (every posting scored): the reference for tests and benchmarks.
+  std::vector<ScoredDoc> TopKExhaustive(const std::vector<QueryTerm>& query, size_t k) const;
+
+  const IndexedDoc& doc(uint32_t d) const { return docs_[d]; }
+  double Idf(uint32_t term) const;
+  double UnknownIdf() const;
+  size_t live_docs() const { return live_docs_; }
+  size_t faq_count() const { return faq_docs_.size(); }
+  const Analyzer& analyzer() const { return *analyzer_; }
+  const Bm25Options& options() const { return options_; }
+  // Replaces the analyzer (e.g. a re-learned lexicon) and re-indexes every live document.
+  void Reanalyze(std::shared_ptr<const Analyzer> analyzer);
+
+ private:
+  struct Posting {
+    uint32_t doc;
+    uint32_t tf;
+  };
+  struct Term {
+    std::vector<Posting> postings;
+    uint32_t df = 0;  // live documents containing the term
+    uint32_t max_tf = 0;
+    uint32_t min_length = UINT32_MAX;  // shortest document ever posted (bound stays valid)
+    TermClass cls = TermClass::kChar;
+  };
+  void AddDoc(const std::string& faq_id, const std::string& question);
+  void KillDoc(uint32_t d);
+  void Compact();
+  double KindWeight(TokenKind kind) const;
+
+  std::shared_ptr<const Analyzer> analyzer_;
+  Bm25Options options_;
+  std::unordered_map<std::string, uint32_t> term_ids_;
+  std::vector<Term> terms_;
+  std::vector<IndexedDoc> docs_;
+  std::vector<float> doc_length_;  // docs_[d].length, dense for the scoring loops
+  std::vector<uint8_t> doc_live_;  // docs_[d].live
+  std::unordered_map<std::string, std::vector<uint32_t>> faq_docs_;
+  size_t live_docs_ = 0;
+  double live_length_ = 0;
+};
+
+}  // namespace kefu::knowledge

@@ -1,0 +1,323 @@
+// kefu_knowledge_eval: the quality harness for the matcher on faq-dev style files.
+//
+//   kefu_knowledge_eval --faq F --queries Q [--adjudicated A] [--tune] [--bm25-only]
+//                       [--no-vocab] [--no-icu] [--pinyin] [--no-fillers] [--candidates N]
+//
+// Prints the eval JSON, the reliability table and (with --tune) the reranker weights found by
+// coordinate ascent on strict MRR@10 (with a 2-fold check) and the two-stage Platt calibration.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "knowledge/eval.h"
+#include "knowledge/matcher.h"
+
+namespace kk = kefu::knowledge;
+
+namespace {
+
+using Weights = std::array<double, kk::kFeatureCount>;
+
+struct QueryCands {
+  std::string gold;
+  std::vector<std::string> faq;  // per candidate doc
+  std::vector<Weights> f;
+};
+
+struct Ranked {
+  double mrr = 0, top1 = 0, r5 = 0;
+};
+
+// Scores one query: returns rank of gold (0-based) or -1; fills top1 score/margin.
+int RankOf(const QueryCands& q, const Weights& w, double* s1 = nullptr, double* margin = nullptr,
+           std::string* top_id = nullptr) {
+  std::unordered_map<std::string, double> best;
+  std::vector<std::pair<double, const std::string*>> order;
+  for (size_t i = 0; i < q.faq.size(); ++i) {
+    double s = 0;
+    for (size_t k = 0; k < w.size(); ++k)
+      s += w[k] * q.f[i][k];
+    auto [it, ins] = best.try_emplace(q.faq[i], s);
+    if (!ins) it->second = std::max(it->second, s);
+  }
+  for (const auto& [id, s] : best)
+    order.emplace_back(s, &id);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  });
+  if (s1) *s1 = order.empty() ? 0 : order[0].first;
+  if (margin) {
+    *margin =
+        order.size() > 1 ? order[0].first - order[1].first : (order.empty() ? 0 : order[0].first);
+  }
+  if (top_id) *top_id = order.empty() ? "" : *order[0].second;
+  for (size_t r = 0; r < order.size(); ++r) {
+    if (*order[r].second == q.gold) return static_cast<int>(r);
+  }
+  return -1;
+}
+
+Ranked Score(const std::vector<QueryCands>& qs, const Weights& w, int fold, int folds,
+             bool in_fold) {
+  Ranked out;
+  size_t n = 0;
+  for (size_t i = 0; i < qs.size(); ++i) {
+    const bool member = folds <= 1 || static_cast<int>(i % static_cast<size_t>(folds)) == fold;
+    if (member != in_fold) continue;
+    ++n;
+    const int r = RankOf(qs[i], w);
+    if (r == 0) out.top1 += 1;
+    if (r >= 0 && r < 5) out.r5 += 1;
+    if (r >= 0 && r < 10) out.mrr += 1.0 / (r + 1);
+  }
+  if (n > 0) {
+    out.mrr /= static_cast<double>(n);
+    out.top1 /= static_cast<double>(n);
+    out.r5 /= static_cast<double>(n);
+  }
+  return out;
+}
+
+double Objective(const Ranked& r) {
+  return r.mrr + 0.5 * r.r5;
+}
+
+Weights Tune(const std::vector<QueryCands>& qs, Weights w, int fold, int folds) {
+  // Training set: queries NOT in `fold` (or all when folds <= 1).
+  auto obj = [&](const Weights& x) { return Objective(Score(qs, x, fold, folds, folds <= 1)); };
+  double best = obj(w);
+  const double steps[] = {0.5, 0.2, 0.1, 0.05};
+  for (double step : steps) {
+    for (int pass = 0; pass < 3; ++pass) {
+      bool improved = false;
+      for (size_t k = 1; k < w.size(); ++k) {  // w[0] (bm25) fixed as the scale
+        for (double dir : {-1.0, 1.0}) {
+          Weights x = w;
+          x[k] += dir * step;
+          const double v = obj(x);
+          if (v > best + 1e-9) {
+            best = v;
+            w = x;
+            improved = true;
+          }
+        }
+      }
+      if (!improved) break;
+    }
+  }
+  return w;
+}
+
+// Logistic regression by Newton's method on rows x (with bias), labels y.
+std::vector<double> FitLogistic(const std::vector<std::vector<double>>& x,
+                                const std::vector<int>& y, double l2) {
+  const size_t d = x.empty() ? 0 : x[0].size();
+  std::vector<double> b(d, 0.0);
+  for (int it = 0; it < 50; ++it) {
+    std::vector<double> g(d, 0.0);
+    std::vector<std::vector<double>> h(d, std::vector<double>(d, 0.0));
+    for (size_t i = 0; i < x.size(); ++i) {
+      double z = 0;
+      for (size_t k = 0; k < d; ++k)
+        z += b[k] * x[i][k];
+      const double p = 1 / (1 + std::exp(-z));
+      for (size_t k = 0; k < d; ++k) {
+        g[k] += (p - y[i]) * x[i][k];
+        for (size_t l = 0; l < d; ++l)
+          h[k][l] += p * (1 - p) * x[i][k] * x[i][l];
+      }
+    }
+    for (size_t k = 1; k < d; ++k) {
+      g[k] += l2 * b[k];
+      h[k][k] += l2;
+    }
+    for (size_t k = 0; k < d; ++k)
+      h[k][k] += 1e-9;
+    // Solve h * delta = g (Gauss-Jordan, d <= 4).
+    std::vector<std::vector<double>> a = h;
+    std::vector<double> r = g;
+    for (size_t c = 0; c < d; ++c) {
+      size_t piv = c;
+      for (size_t rr = c + 1; rr < d; ++rr) {
+        if (std::abs(a[rr][c]) > std::abs(a[piv][c])) piv = rr;
+      }
+      std::swap(a[c], a[piv]);
+      std::swap(r[c], r[piv]);
+      for (size_t rr = 0; rr < d; ++rr) {
+        if (rr == c) continue;
+        const double f = a[rr][c] / a[c][c];
+        for (size_t k = c; k < d; ++k)
+          a[rr][k] -= f * a[c][k];
+        r[rr] -= f * r[c];
+      }
+    }
+    double step = 0;
+    for (size_t k = 0; k < d; ++k) {
+      const double delta = r[k] / a[k][k];
+      b[k] -= delta;
+      step += std::abs(delta);
+    }
+    if (step < 1e-8) break;
+  }
+  return b;
+}
+
+const char* Arg(int argc, char** argv, const char* name) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return nullptr;
+}
+bool Flag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return true;
+  }
+  return false;
+}
+
+void PrintReport(const kk::EvalReport& r) {
+  std::printf("%s\n", kk::EvalReportToJson(r).dump().c_str());
+  std::printf("reliability: bucket count mean_conf strict_prec | adj_count adj_prec\n");
+  for (const auto& b : r.reliability) {
+    if (b.count == 0) continue;
+    std::printf("  [%.1f,%.1f) %5zu %.3f %.3f | %3zu %.3f\n", b.lo, b.hi, b.count,
+                b.mean_confidence, static_cast<double>(b.strict_correct) / b.count, b.adj_count,
+                b.adj_count ? static_cast<double>(b.adj_correct) / b.adj_count : 0.0);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* faq_path = Arg(argc, argv, "--faq");
+  const char* q_path = Arg(argc, argv, "--queries");
+  const char* a_path = Arg(argc, argv, "--adjudicated");
+  if (!faq_path || !q_path) {
+    std::fprintf(stderr, "usage: %s --faq F --queries Q [--adjudicated A] [--tune] ...\n", argv[0]);
+    return 2;
+  }
+  auto faqs = kk::LoadFaqJsonl(faq_path);
+  auto queries = kk::LoadEvalQueries(q_path);
+  if (!faqs.ok() || !queries.ok()) {
+    std::fprintf(stderr, "load failed\n");
+    return 1;
+  }
+  std::vector<kk::Adjudication> adj;
+  if (a_path) {
+    auto a = kk::LoadAdjudications(a_path);
+    if (!a.ok()) {
+      std::fprintf(stderr, "%s\n", a.status().ToString().c_str());
+      return 1;
+    }
+    adj = std::move(a).value();
+  }
+  kk::MatcherOptions opt;
+  if (Flag(argc, argv, "--no-vocab")) opt.learn_vocabulary = false;
+  if (Flag(argc, argv, "--no-icu")) opt.analyzer.icu_words = false;
+  if (Flag(argc, argv, "--pinyin")) opt.analyzer.pinyin = true;
+  if (Flag(argc, argv, "--no-fillers")) opt.bm25.damp_fillers = false;
+  if (const char* c = Arg(argc, argv, "--candidates")) opt.candidates = std::stoul(c);
+  if (const char* c = Arg(argc, argv, "--bigram-weight")) opt.bm25.bigram_weight = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--word-weight")) opt.bm25.word_weight = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--k1")) opt.bm25.k1 = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--b")) opt.bm25.b = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--min-pmi")) opt.vocabulary.min_pmi = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--min-be")) {
+    opt.vocabulary.min_boundary_entropy = std::stod(c);
+  }
+  if (Flag(argc, argv, "--bm25-only")) {
+    opt.rerank_weights = {};
+    opt.rerank_weights[0] = 1.0;
+  }
+  kk::Matcher matcher(opt);
+  const auto b0 = std::chrono::steady_clock::now();
+  matcher.Rebuild(faqs->faqs);
+  const double build_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
+  std::printf("faqs=%zu lexicon_words=%zu build_s=%.2f\n", matcher.faq_count(),
+              matcher.lexicon_word_count(), build_s);
+  if (!Flag(argc, argv, "--tune")) {
+    PrintReport(kk::Evaluate(matcher, *queries, adj));
+    return 0;
+  }
+  std::vector<QueryCands> qs;
+  for (const auto& q : *queries) {
+    QueryCands c;
+    c.gold = q.faq_id;
+    for (auto& e : matcher.Explain(q.query, opt.candidates)) {
+      c.faq.push_back(e.faq_id);
+      c.f.push_back(e.features);
+    }
+    qs.push_back(std::move(c));
+  }
+  const Weights start = opt.rerank_weights;
+  for (int fold = 0; fold < 2; ++fold) {
+    Weights w = Tune(qs, start, fold, 2);
+    Ranked held = Score(qs, w, fold, 2, true);
+    Ranked base = Score(qs, start, fold, 2, true);
+    std::printf("fold %d held-out: mrr %.4f top1 %.4f r5 %.4f (start mrr %.4f r5 %.4f)\n", fold,
+                held.mrr, held.top1, held.r5, base.mrr, base.r5);
+  }
+  Weights w = Tune(qs, start, 0, 1);
+  Ranked all = Score(qs, w, 0, 1, true);
+  std::printf("tuned on all: mrr %.4f top1 %.4f r5 %.4f\nweights = {", all.mrr, all.top1, all.r5);
+  for (double x : w)
+    std::printf("%.3f, ", x);
+  std::printf("}\n");
+  // Stage 1: Platt on strict labels over (score, margin), 5-fold CV log loss reported.
+  std::vector<std::vector<double>> x;
+  std::vector<int> y;
+  std::vector<std::string> tops;
+  for (const auto& q : qs) {
+    double s1 = 0, m = 0;
+    std::string top;
+    const int r = RankOf(q, w, &s1, &m, &top);
+    x.push_back({1.0, s1, m});
+    y.push_back(r == 0 ? 1 : 0);
+    tops.push_back(top);
+  }
+  std::vector<double> b1 = FitLogistic(x, y, 1e-3);
+  std::printf("stage1 strict platt: bias %.4f score %.4f margin %.4f\n", b1[0], b1[1], b1[2]);
+  // Stage 2: map stage-1 logit to adjudicated correctness on the adjudicated sample.
+  std::vector<std::vector<double>> x2;
+  std::vector<int> y2;
+  for (const auto& a : adj) {
+    if (a.query_index >= qs.size()) continue;
+    const double z = b1[0] + b1[1] * x[a.query_index][1] + b1[2] * x[a.query_index][2];
+    x2.push_back({1.0, z});
+    y2.push_back(a.equivalent.contains(tops[a.query_index]) ? 1 : 0);
+  }
+  if (!x2.empty()) {
+    // Leave-one-out log loss of stage 2.
+    double ll = 0;
+    for (size_t i = 0; i < x2.size(); ++i) {
+      std::vector<std::vector<double>> xt;
+      std::vector<int> yt;
+      for (size_t j = 0; j < x2.size(); ++j) {
+        if (j == i) continue;
+        xt.push_back(x2[j]);
+        yt.push_back(y2[j]);
+      }
+      auto bb = FitLogistic(xt, yt, 1e-2);
+      const double p = 1 / (1 + std::exp(-(bb[0] + bb[1] * x2[i][1])));
+      ll -= y2[i] ? std::log(std::max(p, 1e-9)) : std::log(std::max(1 - p, 1e-9));
+    }
+    auto b2 = FitLogistic(x2, y2, 1e-2);
+    std::printf("stage2 adjudicated: a %.4f b %.4f (LOO log loss %.4f)\n", b2[0], b2[1],
+                ll / static_cast<double>(x2.size()));
+    kk::PlattCalibration cal{b2[0] + b2[1] * b1[0], b2[1] * b1[1], b2[1] * b1[2]};
+    std::printf("calibration = {%.4f, %.4f, %.4f}\n", cal.bias, cal.score, cal.margin);
+    matcher.SetModel(w, cal);
+  } else {
+    matcher.SetModel(w, {b1[0], b1[1], b1[2]});
+  }
+  PrintReport(kk::Evaluate(matcher, *queries, adj));
+  return 0;
+}
