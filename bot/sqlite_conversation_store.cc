@@ -53,6 +53,25 @@ CREATE UNIQUE INDEX conversation_messages_platform_id
   WHERE direction = 'in' AND platform_msg_id <> '';
 )sql";
 
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE faq_feedback (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+  faq_id TEXT NOT NULL,
+  helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+  created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX faq_feedback_by_faq ON faq_feedback (faq_id, created_at_ms);
+)sql";
+
+constexpr std::string_view kInsertFeedback = R"sql(
+INSERT INTO faq_feedback (conversation_id, faq_id, helpful, created_at_ms) VALUES (?1, ?2, ?3, ?4)
+)sql";
+
+constexpr std::string_view kCountFeedback = R"sql(
+SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM faq_feedback WHERE faq_id = ?1
+)sql";
+
 constexpr std::string_view kUpsertCustomer = R"sql(
 INSERT INTO customers (channel, app, external_id, display_name, first_seen_source,
                        created_at_ms, updated_at_ms)
@@ -192,6 +211,7 @@ Result<ConversationMessage> ReadMessage(const storage::Statement& st) {
 const std::vector<storage::Migration>& SqliteConversationStore::Migrations() {
   static const std::vector<storage::Migration> kMigrations = {
       {1, "customers, conversations, conversation_messages", std::string(kMigration1)},
+      {2, "faq_feedback", std::string(kMigration2)},
   };
   return kMigrations;
 }
@@ -274,6 +294,28 @@ Result<ConversationMessage> SqliteConversationStore::AppendMessage(storage::Data
   m.id = MessageId(db.LastInsertRowId());
   KEFU_RETURN_IF_ERROR(tx.Commit());
   return m;
+}
+
+Status SqliteConversationStore::RecordFeedback(storage::Database& db, ConversationId conversation,
+                                               std::string_view faq_id, bool helpful,
+                                               TimePoint now) const {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertFeedback));
+  KEFU_RETURN_IF_ERROR(st->BindAll(conversation.value(), faq_id, helpful, ToUnixMs(now)));
+  return st->Run();
+}
+
+Result<FeedbackCounts> SqliteConversationStore::CountFeedback(storage::Database& db,
+                                                              std::string_view faq_id) const {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kCountFeedback));
+  KEFU_RETURN_IF_ERROR(st->Bind(1, faq_id));
+  KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
+  FeedbackCounts c;
+  if (row) {
+    c.helpful = st->ColumnInt64(0);
+    c.not_helpful = st->ColumnInt64(1);
+  }
+  st->Reset();
+  return c;
 }
 
 Result<std::optional<Customer>> SqliteConversationStore::FindCustomer(storage::Database& db,

@@ -1,5 +1,6 @@
 // SqliteConversationStore: customers, conversations and messages in SQLite (module "bot"
-// migrations). Tables: customers, conversations, conversation_messages.
+// migrations). Tables: customers, conversations, conversation_messages,
+// faq_feedback.
 //
 // Every method works on the connection it is given and opens no transaction of its own, so the
 // conversation engine can run several of them, the outbox insert and the inbound "processed" mark
@@ -34,6 +35,11 @@ struct ConversationFilter {
   int limit = 50;  // 1..500
 };
 
+struct FeedbackCounts {
+  int64_t helpful = 0;
+  int64_t not_helpful = 0;
+};
+
 class SqliteConversationStore {
  public:
   // The module's numbered migrations, and ApplyMigrations(db, "bot", them).
@@ -59,6 +65,12 @@ class SqliteConversationStore {
   // already in the conversation (a redelivery); kNotFound for an unknown conversation.
   Result<ConversationMessage> AppendMessage(storage::Database& db, ConversationMessage m,
                                             TimePoint now) const;
+
+  // Records the customer's answer to "以上回答是否解决了您的问题？" for `faq_id`.
+  Status RecordFeedback(storage::Database& db, ConversationId conversation, std::string_view faq_id,
+                        bool helpful, TimePoint now) const;
+  // Feedback totals for one FAQ (for knowledge's eval and the console).
+  Result<FeedbackCounts> CountFeedback(storage::Database& db, std::string_view faq_id) const;
 
   Result<std::optional<Customer>> FindCustomer(storage::Database& db, CustomerId id) const;
   Result<std::optional<Conversation>> FindConversation(storage::Database& db,

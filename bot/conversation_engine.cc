@@ -1,0 +1,314 @@
+#include "bot/conversation_engine.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <functional>
+#include <utility>
+
+namespace kefu::bot {
+namespace {
+
+PolicyInput ToPolicyInput(const InboundMessage& m, TimePoint now) {
+  PolicyInput in;
+  in.type = ParseInboundType(m.msg_type);
+  in.text = m.text;
+  in.event = m.event;
+  in.button = m.button;
+  in.channel = m.channel;
+  in.now = now;
+  return in;
+}
+
+// What the transcript shows for a non-text message ("[image]", "[event:enter_agent]").
+std::string InboundContent(const InboundMessage& m) {
+  if (m.msg_type == "text") return m.text;
+  if (m.msg_type == "event") return "[event:" + m.event + "]";
+  if (m.msg_type == "button") return "[button:" + m.button + "]";
+  if (!m.text.empty()) return m.text;
+  return "[" + m.msg_type + "]";
+}
+
+}  // namespace
+
+ConversationEngine::ConversationEngine(storage::WriterExecutor& writer, DialoguePolicy policy,
+                                       const FaqMatcher& matcher, InboundLedger& ledger,
+                                       ReplyOutbox& outbox, HandoffDesk& desk, const Clock& clock,
+                                       prometheus::Registry& registry, EngineOptions options)
+    : writer_(writer),
+      policy_(std::move(policy)),
+      matcher_(matcher),
+      ledger_(ledger),
+      outbox_(outbox),
+      desk_(desk),
+      clock_(clock),
+      options_(options),
+      messages_(prometheus::BuildCounter()
+                    .Name("kefu_bot_messages_total")
+                    .Help("Inbound messages the conversation engine finished, by result")
+                    .Register(registry)),
+      replies_(prometheus::BuildCounter()
+                   .Name("kefu_bot_replies_total")
+                   .Help("Bot replies written to the outbox, by purpose")
+                   .Register(registry)),
+      handoffs_(prometheus::BuildCounter()
+                    .Name("kefu_bot_handoffs_total")
+                    .Help("Hand-offs to a human agent, by reason")
+                    .Register(registry)),
+      match_seconds_(
+          &prometheus::BuildHistogram()
+               .Name("kefu_bot_match_seconds")
+               .Help("FAQ matcher latency per inbound message")
+               .Register(registry)
+               .Add({},
+                    prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                            0.005, 0.01, 0.025, 0.05, 0.1})),
+      queue_depth_(&prometheus::BuildGauge()
+                        .Name("kefu_bot_queue_depth")
+                        .Help("Inbound messages submitted to the engine and not yet committed")
+                        .Register(registry)
+                        .Add({})) {
+  const int n = options_.workers < 1 ? 1 : options_.workers;
+  for (int i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+  }
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    w->thread = std::thread([this, raw] { WorkerLoop(*raw); });
+  }
+}
+
+ConversationEngine::~ConversationEngine() {
+  Stop();
+}
+
+void ConversationEngine::Submit(InboundMessage m) {
+  {
+    std::lock_guard lock(pending_mu_);
+    if (stopped_) return;
+    ++submitted_;
+    queue_depth_->Set(static_cast<double>(submitted_ - finished_));
+  }
+  const std::size_t shard =
+      std::hash<std::string>{}(m.channel + '|' + m.app + '|' + m.sender) % workers_.size();
+  Worker& w = *workers_[shard];
+  {
+    std::lock_guard lock(w.mu);
+    w.queue.push_back(std::move(m));
+  }
+  w.cv.notify_one();
+}
+
+void ConversationEngine::WorkerLoop(Worker& w) {
+  while (true) {
+    InboundMessage m;
+    {
+      std::unique_lock lock(w.mu);
+      w.cv.wait(lock, [&] {
+        if (!w.queue.empty()) return true;
+        std::lock_guard pending(pending_mu_);
+        return stopped_;
+      });
+      if (w.queue.empty()) return;
+      m = std::move(w.queue.front());
+      w.queue.pop_front();
+    }
+    auto prematch = std::make_shared<const std::optional<MatchResult>>(Prematch(m));
+    auto out = std::make_shared<EngineOutcome>();
+    auto msg = std::make_shared<const InboundMessage>(std::move(m));
+    writer_.Post([this, msg, prematch,
+                  out](storage::Database& db) { return Job(db, *msg, *prematch, *out); },
+                 [this, out, msg](Status s) {
+                   if (!s.ok()) {
+                     spdlog::error("bot job failed inbound_id={} channel={} app={} error={}",
+                                   msg->inbound_id, msg->channel, msg->app, s.ToString());
+                   }
+                   Finished(s, *out);
+                 });
+  }
+}
+
+std::optional<MatchResult> ConversationEngine::Prematch(const InboundMessage& m) const {
+  // Matching depends only on the text, so it runs here, off the writer thread. The policy decides
+  // later (with the conversation state) whether the match is used.
+  const auto query = policy_.MatchQuery(DialogueState{}, ToPolicyInput(m, TimePoint{}));
+  if (!query) return std::nullopt;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = matcher_.Match(*query, m.channel, options_.match_top_k);
+  match_seconds_->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (!r.ok()) {
+    spdlog::warn("bot match failed inbound_id={} error={}", m.inbound_id, r.status().ToString());
+    return std::nullopt;
+  }
+  return std::move(r).value();
+}
+
+Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
+                               const std::optional<MatchResult>& prematch, EngineOutcome& out) {
+  const TimePoint now = clock_.Now();
+  KEFU_ASSIGN_OR_RETURN(const bool fresh, ledger_.MarkProcessed(db, m.inbound_id, now));
+  if (!fresh) {
+    out.duplicate = true;
+    return Status::Ok();
+  }
+  const std::string source = !m.source.empty()       ? m.source
+                             : m.msg_type == "event" ? m.channel + ":event:" + m.event
+                                                     : m.channel + ":" + m.msg_type;
+  KEFU_ASSIGN_OR_RETURN(Customer customer, store_.UpsertCustomer(db, {m.channel, m.app, m.sender},
+                                                                 m.display_name, source, now));
+  KEFU_ASSIGN_OR_RETURN(Conversation conv, store_.OpenConversation(db, customer, now));
+  out.customer_id = customer.id;
+  out.conversation_id = conv.id;
+  out.state = conv.state();
+
+  ConversationMessage in;
+  in.conversation_id = conv.id;
+  in.direction = Direction::kInbound;
+  in.sender = SenderKind::kCustomer;
+  in.sender_id = m.sender;
+  in.type = m.msg_type.empty() ? "text" : m.msg_type;
+  in.content = InboundContent(m);
+  in.platform_msg_id = m.platform_msg_id;
+  if (m.platform_time_ms > 0) in.platform_time = FromUnixMs(m.platform_time_ms);
+  auto stored_in = store_.AppendMessage(db, in, now);
+  if (!stored_in.ok()) {
+    if (stored_in.status().code() != StatusCode::kAlreadyExists) return stored_in.status();
+    out.duplicate = true;  // the same platform message under another dedupe key
+    return Status::Ok();
+  }
+
+  const PolicyInput input = ToPolicyInput(m, now);
+  const ServiceWindow window = desk_.WindowFor(conv, now);
+  MatchResult match;
+  if (const auto query = policy_.MatchQuery(conv.dialogue, input)) {
+    if (prematch) {
+      match = *prematch;
+    } else {
+      KEFU_ASSIGN_OR_RETURN(match, matcher_.Match(*query, m.channel, options_.match_top_k));
+    }
+  }
+  Decision d = policy_.Decide(conv.dialogue, input, match, window);
+
+  if (d.handoff) {
+    KEFU_ASSIGN_OR_RETURN(std::vector<ConversationMessage> transcript,
+                          store_.ListMessages(db, conv.id));
+    Conversation handed = conv;
+    handed.dialogue = d.next;
+    HandoffRequest req{customer, handed, std::move(transcript), *d.handoff, now};
+    KEFU_ASSIGN_OR_RETURN(const HandoffTicket ticket, desk_.OpenHandoff(db, req));
+    conv.ticket_id = ticket.ticket_id;
+    out.ticket_id = ticket.ticket_id;
+    DialoguePolicy::FillQueuePosition(d, ticket.queue_position);
+  } else if (d.repeat_queue_position) {
+    int position = 1;
+    if (conv.ticket_id) {
+      KEFU_ASSIGN_OR_RETURN(position, desk_.QueuePosition(db, *conv.ticket_id));
+    }
+    DialoguePolicy::FillQueuePosition(d, position);
+  }
+  if (d.forward_to_agent && conv.ticket_id) {
+    KEFU_RETURN_IF_ERROR(desk_.AppendCustomerMessage(db, *conv.ticket_id, *stored_in));
+  }
+  if (d.feedback) {
+    KEFU_RETURN_IF_ERROR(
+        store_.RecordFeedback(db, conv.id, d.feedback->faq_id, d.feedback->helpful, now));
+  }
+
+  for (std::size_t k = 0; k < d.replies.size(); ++k) {
+    const Reply& reply = d.replies[k];
+    ConversationMessage msg;
+    msg.conversation_id = conv.id;
+    msg.direction = Direction::kOutbound;
+    msg.sender = SenderKind::kBot;
+    msg.type = std::string(ReplyFormatName(reply.format));
+    msg.content = reply.text;
+    KEFU_ASSIGN_OR_RETURN(const ConversationMessage stored, store_.AppendMessage(db, msg, now));
+    OutboundReply o;
+    o.channel = m.channel;
+    o.app = m.app;
+    o.destination = m.sender;
+    o.reply_context = m.reply_context;
+    o.idempotency_key = "bot:" + std::to_string(m.inbound_id) + ":" + std::to_string(k);
+    o.inbound_id = m.inbound_id;
+    o.conversation_id = conv.id;
+    o.message_id = stored.id;
+    o.reply = reply;
+    KEFU_RETURN_IF_ERROR(outbox_.Enqueue(db, o));
+  }
+
+  conv.dialogue = d.next;
+  conv.updated_at = now;
+  KEFU_RETURN_IF_ERROR(store_.UpdateConversation(db, conv));
+  out.state = conv.state();
+  out.replies = std::move(d.replies);
+  if (d.handoff) out.handoff_reason = d.handoff->reason;
+  return Status::Ok();
+}
+
+void ConversationEngine::Finished(const Status& s, const EngineOutcome& out) {
+  if (!s.ok()) {
+    messages_.Add({{"result", "error"}}).Increment();
+  } else if (out.duplicate) {
+    messages_.Add({{"result", "duplicate"}}).Increment();
+  } else {
+    messages_.Add({{"result", "processed"}}).Increment();
+    for (const Reply& r : out.replies) {
+      replies_.Add({{"purpose", std::string(ReplyPurposeName(r.purpose))}}).Increment();
+    }
+    if (out.handoff_reason) {
+      handoffs_.Add({{"reason", std::string(HandoffReasonName(*out.handoff_reason))}}).Increment();
+      spdlog::info("bot hand-off conversation_id={} ticket_id={} reason={}",
+                   out.conversation_id.value(), out.ticket_id ? out.ticket_id->value() : 0,
+                   HandoffReasonName(*out.handoff_reason));
+    }
+  }
+  std::lock_guard lock(pending_mu_);
+  ++finished_;
+  queue_depth_->Set(static_cast<double>(submitted_ - finished_));
+  pending_cv_.notify_all();
+}
+
+Result<EngineOutcome> ConversationEngine::ProcessNow(const InboundMessage& m) {
+  const std::optional<MatchResult> prematch = Prematch(m);
+  EngineOutcome out;
+  const Status s = writer_.Run([&](storage::Database& db) {
+    out = EngineOutcome{};
+    return Job(db, m, prematch, out);
+  });
+  {
+    std::lock_guard lock(pending_mu_);
+    ++submitted_;
+  }
+  Finished(s, out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+void ConversationEngine::Drain() {
+  std::unique_lock lock(pending_mu_);
+  const uint64_t target = submitted_;
+  pending_cv_.wait(lock, [&] { return finished_ >= target; });
+}
+
+void ConversationEngine::Stop() {
+  Drain();
+  {
+    std::lock_guard lock(pending_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  for (auto& w : workers_) {
+    { std::lock_guard lock(w->mu); }
+    w->cv.notify_all();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+}  // namespace kefu::bot

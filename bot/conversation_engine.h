@@ -1,0 +1,134 @@
+// ConversationEngine: runs the dialogue policy on stored inbound messages.
+//
+// Per message: the FAQ match is computed on an engine worker thread (CPU work off the writer),
+// then ONE WriterExecutor job marks the inbound row processed, records customer, conversation and
+// message, applies the policy, opens the hand-off ticket, stores the replies and writes them to
+// the outbox, and saves the conversation - all committed together or not at all. A failed job
+// leaves the inbound row unprocessed (picked up again at the next start).
+//
+// Ordering: messages of one customer on one app always go to the same worker, which posts them
+// to the single writer in submission order, so a conversation's messages are processed strictly
+// one after another in inbound order.
+//
+// Threads: Submit/Drain/Stop are thread-safe. Submit never blocks (it is called from channels'
+// InboundSink on the writer thread). The ports outlive the engine.
+//
+// Metrics: kefu_bot_messages_total{result="processed|duplicate|error"},
+// kefu_bot_replies_total{purpose}, kefu_bot_handoffs_total{reason},
+// kefu_bot_match_seconds (histogram), kefu_bot_queue_depth (gauge).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bot/dialogue_policy.h"
+#include "bot/engine_ports.h"
+#include "bot/sqlite_conversation_store.h"
+#include "core/clock.h"
+#include "storage/writer_executor.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Histogram;
+class Gauge;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace kefu::bot {
+
+struct EngineOptions {
+  // Worker threads computing matches (messages are sharded by customer).
+  int workers = 1;
+  // Candidates asked from the matcher.
+  int match_top_k = 5;
+};
+
+// What one processed message did (returned by ProcessNow, for tests and tools).
+struct EngineOutcome {
+  bool duplicate = false;  // already processed, or a redelivered platform message id
+  ConversationId conversation_id;
+  CustomerId customer_id;
+  ConversationState state = ConversationState::kBot;
+  std::vector<Reply> replies;
+  std::optional<TicketId> ticket_id;  // set when this message opened a hand-off ticket
+  std::optional<HandoffReason> handoff_reason;
+};
+
+class ConversationEngine {
+ public:
+  ConversationEngine(storage::WriterExecutor& writer, DialoguePolicy policy,
+                     const FaqMatcher& matcher, InboundLedger& ledger, ReplyOutbox& outbox,
+                     HandoffDesk& desk, const Clock& clock, prometheus::Registry& registry,
+                     EngineOptions options = {});
+  // Stop().
+  ~ConversationEngine();
+  ConversationEngine(const ConversationEngine&) = delete;
+  ConversationEngine& operator=(const ConversationEngine&) = delete;
+
+  // Queues `m` for processing. Never blocks. After Stop() the message is dropped from memory (its
+  // inbound row stays unprocessed and is resumed at the next start).
+  void Submit(InboundMessage m);
+
+  // Processes `m` now and blocks until committed. Must not run on the writer thread or an I/O
+  // thread. Errors: the job's Status (nothing of it is kept).
+  Result<EngineOutcome> ProcessNow(const InboundMessage& m);
+
+  // Blocks until every message submitted before the call has been committed (or failed).
+  void Drain();
+  // Drains, then stops the workers. Idempotent.
+  void Stop();
+
+  const DialoguePolicy& policy() const { return policy_; }
+  const SqliteConversationStore& store() const { return store_; }
+
+ private:
+  struct Worker {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<InboundMessage> queue;  // guarded by mu
+    std::thread thread;
+  };
+
+  void WorkerLoop(Worker& w);
+  // The match for `m` if the policy may need one (computed without the conversation state).
+  std::optional<MatchResult> Prematch(const InboundMessage& m) const;
+  Status Job(storage::Database& db, const InboundMessage& m,
+             const std::optional<MatchResult>& prematch, EngineOutcome& out);
+  void Finished(const Status& s, const EngineOutcome& out);
+
+  storage::WriterExecutor& writer_;
+  const DialoguePolicy policy_;
+  const FaqMatcher& matcher_;
+  InboundLedger& ledger_;
+  ReplyOutbox& outbox_;
+  HandoffDesk& desk_;
+  const Clock& clock_;
+  const EngineOptions options_;
+  SqliteConversationStore store_;
+
+  prometheus::Family<prometheus::Counter>& messages_;
+  prometheus::Family<prometheus::Counter>& replies_;
+  prometheus::Family<prometheus::Counter>& handoffs_;
+  prometheus::Histogram* match_seconds_;
+  prometheus::Gauge* queue_depth_;
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
+  uint64_t submitted_ = 0;  // guarded by pending_mu_
+  uint64_t finished_ = 0;   // guarded by pending_mu_
+  bool stopped_ = false;    // guarded by pending_mu_
+};
+
+}  // namespace kefu::bot

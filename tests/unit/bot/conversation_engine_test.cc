@@ -1,0 +1,336 @@
+#include "bot/conversation_engine.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+#include "storage/writer_executor.h"
+#include "tests/support/temp_dir.h"
+
+namespace kefu::bot {
+namespace {
+
+using std::chrono::hours;
+
+// Matcher fake: fixed results per query; anything else has no candidates.
+class FakeMatcher final : public FaqMatcher {
+ public:
+  void Set(std::string query, std::vector<MatchCandidate> c) { results_[query] = {std::move(c)}; }
+  Result<MatchResult> Match(std::string_view query, const std::string&, int) const override {
+    ++calls;
+    const auto it = results_.find(std::string(query));
+    return it == results_.end() ? MatchResult{} : it->second;
+  }
+  mutable std::atomic<int> calls{0};
+
+ private:
+  std::map<std::string, MatchResult> results_;
+};
+
+// Ledger, outbox and desk fakes keep their rows in real tables of the same database, so the tests
+// see exactly what one transaction committed.
+constexpr std::string_view kFakeSchema = R"sql(
+CREATE TABLE fake_inbound (id INTEGER PRIMARY KEY, processed_at_ms INTEGER NOT NULL);
+CREATE TABLE fake_outbox (id INTEGER PRIMARY KEY, idempotency_key TEXT UNIQUE NOT NULL,
+  destination TEXT NOT NULL, purpose TEXT NOT NULL, format TEXT NOT NULL, text TEXT NOT NULL,
+  message_id INTEGER NOT NULL);
+CREATE TABLE fake_tickets (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
+  reason TEXT NOT NULL, note TEXT NOT NULL, transcript TEXT NOT NULL);
+CREATE TABLE fake_ticket_messages (ticket_id INTEGER NOT NULL, content TEXT NOT NULL);
+)sql";
+
+class FakeLedger final : public InboundLedger {
+ public:
+  Result<bool> MarkProcessed(storage::Database& db, int64_t id, TimePoint now) override {
+    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_inbound VALUES (?1, ?2) "
+                                               "ON CONFLICT DO NOTHING"));
+    KEFU_RETURN_IF_ERROR(st->BindAll(id, ToUnixMs(now)));
+    KEFU_RETURN_IF_ERROR(st->Run());
+    return db.Changes() == 1;
+  }
+};
+
+class FakeOutbox final : public ReplyOutbox {
+ public:
+  Status Enqueue(storage::Database& db, const OutboundReply& r) override {
+    if (fail) return Unavailable("outbox down");
+    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_outbox (idempotency_key, "
+                                               "destination, purpose, format, text, message_id) "
+                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    KEFU_RETURN_IF_ERROR(
+        st->BindAll(r.idempotency_key, r.destination, ReplyPurposeName(r.reply.purpose),
+                    ReplyFormatName(r.reply.format), r.reply.text, r.message_id.value()));
+    return st->Run();
+  }
+  std::atomic<bool> fail{false};
+};
+
+class FakeDesk final : public HandoffDesk {
+ public:
+  ServiceWindow WindowFor(const Conversation&, TimePoint) override { return window; }
+  Result<HandoffTicket> OpenHandoff(storage::Database& db, const HandoffRequest& req) override {
+    std::string transcript;
+    for (const auto& m : req.transcript) {
+      transcript += std::string(SenderKindName(m.sender)) + ":" + m.content + "\n";
+    }
+    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_tickets (conversation_id, "
+                                               "reason, note, transcript) VALUES (?1,?2,?3,?4)"));
+    KEFU_RETURN_IF_ERROR(st->BindAll(req.conversation.id.value(),
+                                     HandoffReasonName(req.action.reason), req.action.summary_note,
+                                     transcript));
+    KEFU_RETURN_IF_ERROR(st->Run());
+    const TicketId id(db.LastInsertRowId());
+    KEFU_ASSIGN_OR_RETURN(const int position, QueuePosition(db, id));
+    return HandoffTicket{id, position};
+  }
+  Result<int> QueuePosition(storage::Database& db, TicketId id) override {
+    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("SELECT COUNT(*) FROM fake_tickets WHERE id <= ?1"));
+    KEFU_RETURN_IF_ERROR(st->Bind(1, id.value()));
+    KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
+    const int n = row ? st->ColumnInt(0) : 0;
+    st->Reset();
+    return n;
+  }
+  Status AppendCustomerMessage(storage::Database& db, TicketId ticket,
+                               const ConversationMessage& m) override {
+    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_ticket_messages VALUES (?1, ?2)"));
+    KEFU_RETURN_IF_ERROR(st->BindAll(ticket.value(), m.content));
+    return st->Run();
+  }
+  ServiceWindow window;
+};
+
+MatchCandidate Faq(std::string id, std::string q, double confidence) {
+  return {id, q, "答案:" + q, confidence};
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::DatabaseOptions o;
+    o.path = dir_.File("kefu.db");
+    o.synchronous = storage::DatabaseOptions::Synchronous::kNormal;
+    auto db = storage::Database::Open(o);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(SqliteConversationStore::Migrate(**db).ok());
+    ASSERT_TRUE((*db)->Exec(kFakeSchema).ok());
+    writer_ = std::make_unique<storage::WriterExecutor>(std::move(db).value(), registry_);
+    matcher_.Set("怎么退款", {Faq("refund", "怎么申请退款", 0.93)});
+    matcher_.Set("退钱", {Faq("refund", "怎么申请退款", 0.62), Faq("return", "怎么退货", 0.55),
+                          Faq("price", "价格保护", 0.2)});
+    MakeEngine(EngineOptions{});
+  }
+
+  void MakeEngine(EngineOptions options) {
+    engine_.reset();
+    engine_ =
+        std::make_unique<ConversationEngine>(*writer_, DialoguePolicy(BotOptions{}), matcher_,
+                                             ledger_, outbox_, desk_, clock_, registry_, options);
+  }
+
+  InboundMessage Text(std::string text, std::string sender = "zhangsan") {
+    InboundMessage m;
+    m.inbound_id = ++next_id_;
+    m.channel = "wecom";
+    m.app = "shop";
+    m.sender = std::move(sender);
+    m.msg_type = "text";
+    m.text = std::move(text);
+    m.platform_msg_id = "p" + std::to_string(m.inbound_id);
+    m.platform_time_ms = clock_.NowUnixMs();
+    return m;
+  }
+
+  EngineOutcome Process(const InboundMessage& m) {
+    auto r = engine_->ProcessNow(m);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : EngineOutcome{};
+  }
+
+  // Rows of a one-column query.
+  std::vector<std::string> Column(const std::string& sql) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(writer_
+                    ->Run([&](storage::Database& db) -> Status {
+                      KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare(sql));
+                      while (true) {
+                        KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
+                        if (!row) break;
+                        out.push_back(st->ColumnText(0));
+                      }
+                      return Status::Ok();
+                    })
+                    .ok());
+    return out;
+  }
+
+  std::vector<ConversationMessage> Messages(ConversationId id) {
+    std::vector<ConversationMessage> out;
+    EXPECT_TRUE(writer_
+                    ->Run([&](storage::Database& db) -> Status {
+                      KEFU_ASSIGN_OR_RETURN(out, engine_->store().ListMessages(db, id));
+                      return Status::Ok();
+                    })
+                    .ok());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  prometheus::Registry registry_;
+  FakeClock clock_;
+  FakeMatcher matcher_;
+  FakeLedger ledger_;
+  FakeOutbox outbox_;
+  FakeDesk desk_;
+  std::unique_ptr<storage::WriterExecutor> writer_;
+  std::unique_ptr<ConversationEngine> engine_;
+  int64_t next_id_ = 0;
+};
+
+TEST_F(EngineTest, KnownQuestionIsAnsweredThroughTheOutbox) {
+  const EngineOutcome out = Process(Text("怎么退款"));
+  EXPECT_EQ(out.state, ConversationState::kBot);
+  EXPECT_EQ(Column("SELECT purpose FROM fake_outbox ORDER BY id"),
+            (std::vector<std::string>{"greeting", "answer", "feedback_question"}));
+  EXPECT_EQ(Column("SELECT text FROM fake_outbox WHERE purpose = 'answer'"),
+            (std::vector<std::string>{"答案:怎么申请退款"}));
+  EXPECT_EQ(Column("SELECT idempotency_key FROM fake_outbox ORDER BY id").front(), "bot:1:0");
+  EXPECT_EQ(Column("SELECT id FROM fake_inbound"), (std::vector<std::string>{"1"}));
+  const auto msgs = Messages(out.conversation_id);
+  ASSERT_EQ(msgs.size(), 4u);
+  EXPECT_EQ(msgs[0].sender, SenderKind::kCustomer);
+  EXPECT_EQ(msgs[0].content, "怎么退款");
+  EXPECT_EQ(msgs[0].platform_msg_id, "p1");
+  EXPECT_EQ(msgs[2].sender, SenderKind::kBot);
+  EXPECT_EQ(msgs[2].type, "markdown");
+  EXPECT_EQ(Column("SELECT message_id FROM fake_outbox ORDER BY id").back(),
+            std::to_string(msgs[3].id.value()));
+}
+
+TEST_F(EngineTest, AmbiguousQuestionSuggestsAndTwoPicksTheSecond) {
+  Process(Text("退钱"));
+  EXPECT_EQ(Column("SELECT purpose FROM fake_outbox ORDER BY id").back(), "suggestions");
+  const EngineOutcome out = Process(Text("2"));
+  ASSERT_FALSE(out.replies.empty());
+  EXPECT_EQ(out.replies[0].purpose, ReplyPurpose::kAnswer);
+  EXPECT_EQ(out.replies[0].text, "答案:怎么退货");
+}
+
+TEST_F(EngineTest, HandoffOpensATicketWithTranscriptAndTellsTheQueuePosition) {
+  Process(Text("怎么退款"));
+  const EngineOutcome out = Process(Text("转人工"));
+  EXPECT_EQ(out.state, ConversationState::kWaitingAgent);
+  ASSERT_TRUE(out.ticket_id.has_value());
+  EXPECT_EQ(Column("SELECT reason FROM fake_tickets"), (std::vector<std::string>{"keyword"}));
+  const std::string transcript = Column("SELECT transcript FROM fake_tickets").front();
+  EXPECT_EQ(transcript.substr(0, transcript.find('\n')), "customer:怎么退款");
+  EXPECT_NE(transcript.find("bot:答案:怎么申请退款"), std::string::npos);
+  EXPECT_NE(transcript.find("customer:转人工"), std::string::npos);
+  const std::string note = Column("SELECT note FROM fake_tickets").front();
+  EXPECT_NE(note.find("客户最后的问题：怎么退款"), std::string::npos);
+  EXPECT_NE(note.find("[refund] 怎么申请退款（置信度 0.93）"), std::string::npos);
+  EXPECT_NE(Column("SELECT text FROM fake_outbox ORDER BY id").back().find("排在第 1 位"),
+            std::string::npos);
+
+  // A second customer queues behind the first.
+  const EngineOutcome other = Process(Text("人工客服", "lisi"));
+  EXPECT_NE(Column("SELECT text FROM fake_outbox ORDER BY id").back().find("排在第 2 位"),
+            std::string::npos);
+  EXPECT_NE(other.conversation_id, out.conversation_id);
+
+  // While waiting the bot is silent and the agent gets the messages.
+  const auto outbox_rows = Column("SELECT id FROM fake_outbox").size();
+  Process(Text("在吗？"));
+  EXPECT_EQ(Column("SELECT id FROM fake_outbox").size(), outbox_rows);
+  EXPECT_EQ(Column("SELECT content FROM fake_ticket_messages"),
+            (std::vector<std::string>{"在吗？"}));
+  // Asking again repeats the position without a second ticket.
+  Process(Text("转人工"));
+  EXPECT_EQ(Column("SELECT id FROM fake_tickets").size(), 2u);
+  EXPECT_NE(Column("SELECT text FROM fake_outbox ORDER BY id").back().find("排在第 1 位"),
+            std::string::npos);
+}
+
+TEST_F(EngineTest, TwoMissesInARowHandOff) {
+  EXPECT_EQ(Process(Text("火星快递几天到")).state, ConversationState::kBot);
+  EXPECT_EQ(Column("SELECT purpose FROM fake_outbox ORDER BY id").back(), "not_understood");
+  const EngineOutcome out = Process(Text("木星快递几天到"));
+  EXPECT_EQ(out.state, ConversationState::kWaitingAgent);
+  EXPECT_EQ(Column("SELECT reason FROM fake_tickets"),
+            (std::vector<std::string>{"consecutive_misses"}));
+}
+
+TEST_F(EngineTest, RedeliveryIsProcessedOnce) {
+  const InboundMessage m = Text("怎么退款");
+  Process(m);
+  const EngineOutcome again = Process(m);
+  EXPECT_TRUE(again.duplicate);
+  InboundMessage same_platform_id = m;
+  same_platform_id.inbound_id = 99;
+  EXPECT_TRUE(Process(same_platform_id).duplicate);
+  EXPECT_EQ(Column("SELECT id FROM fake_outbox WHERE purpose = 'answer'").size(), 1u);
+}
+
+TEST_F(EngineTest, AFailingOutboxLeavesNothingBehindAndTheRetrySucceeds) {
+  outbox_.fail = true;
+  const InboundMessage m = Text("怎么退款");
+  EXPECT_EQ(engine_->ProcessNow(m).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Column("SELECT id FROM fake_inbound").empty());
+  EXPECT_TRUE(Column("SELECT id FROM conversation_messages").empty());
+  EXPECT_TRUE(Column("SELECT id FROM customers").empty());
+  outbox_.fail = false;
+  EXPECT_FALSE(Process(m).duplicate);
+  EXPECT_EQ(Column("SELECT id FROM fake_outbox").size(), 3u);
+}
+
+TEST_F(EngineTest, OutsideServiceHoursTheCustomerHearsWhenServiceResumes) {
+  desk_.window = {false, clock_.Now() + hours(1)};  // FakeClock starts at 08:00 Shanghai
+  const EngineOutcome out = Process(Text("转人工"));
+  EXPECT_EQ(out.state, ConversationState::kWaitingAgent);
+  EXPECT_EQ(Column("SELECT id FROM fake_tickets").size(), 1u);
+  EXPECT_NE(Column("SELECT text FROM fake_outbox ORDER BY id").back().find("今天 09:00"),
+            std::string::npos);
+}
+
+TEST_F(EngineTest, ImageAndEmptyTextGetHelpWithoutTheMatcher) {
+  InboundMessage img = Text("");
+  img.msg_type = "image";
+  Process(img);
+  Process(Text("😀😀"));
+  EXPECT_EQ(Column("SELECT purpose FROM fake_outbox ORDER BY id"),
+            (std::vector<std::string>{"greeting", "text_only", "empty_prompt"}));
+  EXPECT_EQ(matcher_.calls.load(), 0);
+  const auto stored = Column("SELECT content FROM conversation_messages ORDER BY id");
+  EXPECT_EQ(stored.front(), "[image]");
+}
+
+TEST_F(EngineTest, SubmittedMessagesOfAConversationAreProcessedInOrder) {
+  MakeEngine(EngineOptions{.workers = 2, .match_top_k = 5});
+  std::vector<std::string> expected_a, expected_b;
+  for (int i = 0; i < 40; ++i) {
+    const std::string text = "问题" + std::to_string(i);
+    engine_->Submit(Text(text, i % 2 == 0 ? "a" : "b"));
+    (i % 2 == 0 ? expected_a : expected_b).push_back(text);
+  }
+  engine_->Drain();
+  EXPECT_EQ(Column("SELECT id FROM fake_inbound").size(), 40u);
+  for (const auto& [sender, expected] :
+       {std::pair{std::string("a"), expected_a}, std::pair{std::string("b"), expected_b}}) {
+    const auto got = Column(
+        "SELECT m.content FROM conversation_messages m JOIN conversations c ON c.id = "
+        "m.conversation_id JOIN customers u ON u.id = c.customer_id WHERE u.external_id = '" +
+        sender + "' AND m.direction = 'in' ORDER BY m.seq");
+    // After two misses the conversation waits for an agent; every message is still recorded
+    // in order.
+    EXPECT_EQ(got, expected) << sender;
+  }
+}
+
+}  // namespace
+}  // namespace kefu::bot
