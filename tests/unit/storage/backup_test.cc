@@ -115,6 +115,38 @@ TEST(Backup, ReplacesAnExistingFileAndItsStaleWal) {
   EXPECT_EQ(*QueryInt(**copy, "SELECT count(*) FROM seq"), 2);
 }
 
+// The restore procedure of docs/storage.md: stop kefud, copy the backup over the database file,
+// remove -wal/-shm, start. Rows written after the backup must be gone, the backup's rows back.
+TEST(Backup, DocumentedRestoreBringsBackTheBackedUpState) {
+  testing::TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("kefu.db");
+  const std::string out = dir.File("backup.db");
+  prometheus::Registry registry;
+  {
+    auto writer = WriterExecutor::Open(options, registry);
+    ASSERT_TRUE(writer.ok());
+    auto migrate = Database::Open(options);
+    ASSERT_TRUE(ApplyMigrations(**migrate, "bak", kMigrations).ok());
+    ASSERT_TRUE((*writer)
+                    ->Run([](Database& db) { return db.Exec("INSERT INTO seq VALUES (1, 'a')"); })
+                    .ok());
+    auto reader = Database::Open(options);
+    ASSERT_TRUE(BackupTo(**reader, out).ok());
+    ASSERT_TRUE((*writer)
+                    ->Run([](Database& db) { return db.Exec("INSERT INTO seq VALUES (2, 'b')"); })
+                    .ok());
+  }  // "stop kefud"
+  std::filesystem::copy_file(out, options.path, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(options.path + "-wal");
+  std::filesystem::remove(options.path + "-shm");
+  auto restored = Database::Open(options);  // "start": quick_check + migrations
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  ASSERT_TRUE(ApplyMigrations(**restored, "bak", kMigrations).ok());
+  EXPECT_EQ(*QueryInt(**restored, "SELECT count(*) FROM seq"), 1);
+  EXPECT_EQ(*QueryInt(**restored, "SELECT MAX(n) FROM seq"), 1);
+}
+
 TEST(Backup, UnwritableDestinationIsUnavailable) {
   testing::TempDir dir;
   DatabaseOptions options;
