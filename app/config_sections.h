@@ -1,0 +1,17 @@
+// The section readers that LoadConfig runs, one per module, each in its own app/config_<x>.cc.
+// Each reads its table(s) from the document root into its field of Config; problems are recorded
+// on the ConfigSection, never thrown.
+#pragma once
+
+#include "app/config.h"
+#include "app/config_reader.h"
+
+namespace kefu::app {
+
+using SectionReader = void (*)(const ConfigSection& root, Config& config);
+
+void ReadServerConfig(const ConfigSection& root, Config& config);   // [server]
+void ReadStorageConfig(const ConfigSection& root, Config& config);  // [storage]
+void ReadDaemonConfig(const ConfigSection& root, Config& config);   // [log] [daemon] [auth]
+
+}  // namespace kefu::app

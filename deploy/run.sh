@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command to a running kefud: installs missing Debian packages, builds Release, creates the
+# data directory and starts kefud in the foreground with deploy/kefud.example.toml on
+# 127.0.0.1:8080. Ctrl-C stops it cleanly (SIGINT drains in-flight requests, exit 0).
+#
+# Environment: KEFU_BUILD_DIR (default ./build), KEFU_CONFIG (default deploy/kefud.example.toml),
+# KEFU_DATA_DIR (default ./data, relative to the repository root). Extra arguments are passed to
+# kefud, e.g. ./deploy/run.sh --set log.level=debug
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+"$root/deploy/install-deps.sh"
+build_dir=${KEFU_BUILD_DIR:-"$root/build"}
+"$root/deploy/build.sh" "$build_dir" Release
+
+config=${KEFU_CONFIG:-"$root/deploy/kefud.example.toml"}
+data_dir=${KEFU_DATA_DIR:-./data}
+mkdir -p "$data_dir"
+
+kefud="$build_dir/bin/kefud"
+kefuctl="$build_dir/bin/kefuctl"
+check=$("$kefud" --check-config --config "$config" --set "storage.data_dir=$data_dir" "$@")
+listen=$(printf '%s\n' "$check" | awk '$1 == "listen" {print $2}')
+cat <<INFO
+
+kefud is starting on http://$listen (data in $(cd "$data_dir" && pwd)).
+  health:   curl http://$listen/healthz      readiness: curl http://$listen/readyz
+  metrics:  curl http://$listen/metrics
+  console:  http://$listen/console/  (arrives with the console issue)
+  token:    $kefuctl --config $config --set storage.data_dir=$data_dir token create --role admin --name me
+  then:     curl -H "Authorization: Bearer <token>" http://$listen/api/v1/whoami
+  backup:   $kefuctl --config $config --set storage.data_dir=$data_dir backup ./kefu-backup.db
+Stop with Ctrl-C.
+
+INFO
+exec "$kefud" --config "$config" --set "storage.data_dir=$data_dir" "$@"
