@@ -1,7 +1,9 @@
 #include "storage/database.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -165,6 +167,40 @@ TEST(Database, OpenInMissingDirectoryFailsWithClearMessage) {
   EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(db.status().message().find("cannot open database"), std::string::npos);
   EXPECT_NE(db.status().message().find(options.path), std::string::npos);
+}
+
+TEST(Database, OpenBelowARegularFileFailsWithClearMessage) {
+  testing::TempDir dir;
+  {
+    std::ofstream out(dir.File("plain.txt"));
+    out << "x";
+  }
+  DatabaseOptions options;
+  options.path = dir.File("plain.txt/kefu.db");
+  auto db = Database::Open(options);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(db.status().message().find("cannot open database " + options.path), std::string::npos)
+      << db.status().message();
+}
+
+TEST(Database, OpenOfUnreadableFileFailsWithClearMessage) {
+  testing::TempDir dir;
+  std::string path = dir.File("kefu.db");
+  {
+    DatabaseOptions options;
+    options.path = path;
+    ASSERT_TRUE(Database::Open(options).ok());
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  if (::access(path.c_str(), R_OK) == 0)
+    GTEST_SKIP() << "running as root: permissions not enforced";
+  DatabaseOptions options;
+  options.path = path;
+  auto db = Database::Open(options);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(db.status().message().find(path), std::string::npos) << db.status().message();
 }
 
 TEST(Database, OpenOfNonDatabaseFileIsDataLossNamingTheFile) {

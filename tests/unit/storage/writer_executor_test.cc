@@ -294,6 +294,34 @@ TEST_F(WriterExecutorTest, ManyPostingThreadsAllGetAcknowledged) {
   EXPECT_EQ(Count("SELECT count(*) FROM items"), kThreads * kPerThread);
 }
 
+TEST(WriterExecutor, BusyDatabaseFailsTheGroupWithUnavailableAndLaterJobsSucceed) {
+  testing::TempDir dir;
+  DatabaseOptions options;
+  options.path = dir.File("kefu.db");
+  options.busy_timeout_ms = 50;
+  prometheus::Registry registry;
+  auto other = Database::Open(options);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Exec("CREATE TABLE t (x INTEGER)").ok());
+  auto writer = WriterExecutor::Open(options, registry);
+  ASSERT_TRUE(writer.ok());
+  auto insert = [](Database& db) { return db.Exec("INSERT INTO t VALUES (1)"); };
+  {
+    // Another process (say kefuctl) holds the write lock longer than the busy timeout.
+    Transaction holder(**other);
+    ASSERT_TRUE(holder.begin_status().ok());
+    EXPECT_EQ((*writer)->Run(insert).code(), StatusCode::kUnavailable);
+  }
+  EXPECT_TRUE((*writer)->Run(insert).ok());
+  auto families = registry.Collect();
+  const auto* errors = FindMetric(families, "kefu_storage_writer_jobs_total", "error");
+  ASSERT_NE(errors, nullptr);
+  EXPECT_DOUBLE_EQ(errors->counter.value, 1);
+  const auto* depth = FindMetric(families, "kefu_storage_writer_queue_depth");
+  ASSERT_NE(depth, nullptr);
+  EXPECT_DOUBLE_EQ(depth->gauge.value, 0);
+}
+
 TEST(WriterExecutor, OpenFailsWithTheDatabaseError) {
   testing::TempDir dir;
   DatabaseOptions options;
