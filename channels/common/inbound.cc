@@ -1,0 +1,179 @@
+#include "channels/common/inbound.h"
+
+#include <memory>
+
+namespace kefu::channels {
+namespace {
+
+constexpr char kInsertInbound[] =
+    "INSERT INTO channel_inbound(dedupe_key, channel, app, sender, conversation, msg_type, event, "
+    "text, payload, reply_context, platform_msg_id, platform_time_ms, received_at_ms) "
+    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING";
+constexpr char kSelectUnprocessed[] =
+    "SELECT id, dedupe_key, channel, app, sender, conversation, msg_type, event, text, payload, "
+    "reply_context, platform_msg_id, platform_time_ms, received_at_ms FROM channel_inbound "
+    "WHERE processed_at_ms IS NULL ORDER BY id LIMIT ?";
+constexpr char kMarkProcessed[] =
+    "UPDATE channel_inbound SET processed_at_ms = ? WHERE id = ? AND processed_at_ms IS NULL";
+
+}  // namespace
+
+const std::vector<storage::Migration>& ChannelMigrations() {
+  static const std::vector<storage::Migration> kMigrations = {
+      {1, "inbound, outbox, kf cursors",
+       R"sql(
+CREATE TABLE channel_inbound(
+  id INTEGER PRIMARY KEY,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+  app TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  conversation TEXT NOT NULL,
+  msg_type TEXT NOT NULL,
+  event TEXT NOT NULL,
+  text TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  reply_context TEXT NOT NULL,
+  platform_msg_id TEXT NOT NULL,
+  platform_time_ms INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  processed_at_ms INTEGER);
+CREATE INDEX channel_inbound_unprocessed ON channel_inbound(id) WHERE processed_at_ms IS NULL;
+CREATE INDEX channel_inbound_sender ON channel_inbound(channel, app, sender, platform_time_ms);
+CREATE TABLE channel_outbox(
+  id INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+  app TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  msg_type TEXT NOT NULL,
+  content TEXT NOT NULL,
+  reply_context TEXT NOT NULL,
+  inbound_id INTEGER,
+  state TEXT NOT NULL CHECK(state IN ('pending', 'held', 'sent', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  sent_ms INTEGER);
+CREATE INDEX channel_outbox_due ON channel_outbox(next_attempt_ms) WHERE state = 'pending';
+CREATE INDEX channel_outbox_dest ON channel_outbox(channel, app, destination, state, sent_ms);
+CREATE TABLE channel_kf_cursor(
+  app TEXT NOT NULL,
+  open_kfid TEXT NOT NULL,
+  cursor TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY(app, open_kfid));
+)sql"},
+  };
+  return kMigrations;
+}
+
+Status MigrateChannels(storage::Database& db) {
+  return storage::ApplyMigrations(db, "channels", ChannelMigrations());
+}
+
+Result<std::optional<int64_t>> InsertInbound(storage::Database& db, const InboundMessage& m) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertInbound));
+  KEFU_RETURN_IF_ERROR(st->BindAll(m.dedupe_key, m.channel, m.app, m.sender, m.conversation,
+                                   m.msg_type, m.event, m.text, m.payload, m.reply_context,
+                                   m.platform_msg_id, m.platform_time_ms, m.received_at_ms));
+  KEFU_RETURN_IF_ERROR(st->Run());
+  if (db.Changes() == 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(db.LastInsertRowId());
+}
+
+Result<std::vector<StoredInbound>> LoadUnprocessedInbound(storage::Database& db, int limit) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSelectUnprocessed));
+  KEFU_RETURN_IF_ERROR(st->Bind(1, limit));
+  std::vector<StoredInbound> out;
+  while (true) {
+    KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    StoredInbound s;
+    s.id = st->ColumnInt64(0);
+    InboundMessage& m = s.message;
+    m.dedupe_key = st->ColumnText(1);
+    m.channel = st->ColumnText(2);
+    m.app = st->ColumnText(3);
+    m.sender = st->ColumnText(4);
+    m.conversation = st->ColumnText(5);
+    m.msg_type = st->ColumnText(6);
+    m.event = st->ColumnText(7);
+    m.text = st->ColumnText(8);
+    m.payload = st->ColumnText(9);
+    m.reply_context = st->ColumnText(10);
+    m.platform_msg_id = st->ColumnText(11);
+    m.platform_time_ms = st->ColumnInt64(12);
+    m.received_at_ms = st->ColumnInt64(13);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status MarkInboundProcessed(storage::Database& db, int64_t id, int64_t now_ms) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kMarkProcessed));
+  KEFU_RETURN_IF_ERROR(st->BindAll(now_ms, id));
+  return st->Run();
+}
+
+void InboundRecorder::Record(InboundMessage m, std::function<void(RecordOutcome)> done) {
+  auto msg = std::make_shared<InboundMessage>(std::move(m));
+  auto id = std::make_shared<std::optional<int64_t>>();
+  writer_.Post(
+      [msg, id](storage::Database& db) -> Status {
+        KEFU_ASSIGN_OR_RETURN(*id, InsertInbound(db, *msg));
+        return Status::Ok();
+      },
+      [this, msg, id, done = std::move(done)](Status s) {
+        RecordOutcome out;
+        out.status = s;
+        if (s.ok()) {
+          out.duplicate = !id->has_value();
+          if (id->has_value()) {
+            out.id = **id;
+            if (sink_) sink_->OnInbound(StoredInbound{out.id, std::move(*msg)});
+          }
+        }
+        done(std::move(out));
+      });
+}
+
+void InboundRecorder::RecordBatch(std::vector<InboundMessage> ms,
+                                  std::function<Status(storage::Database&)> also,
+                                  std::function<void(Status, int)> done) {
+  auto msgs = std::make_shared<std::vector<InboundMessage>>(std::move(ms));
+  auto ids = std::make_shared<std::vector<std::optional<int64_t>>>();
+  writer_.Post(
+      [msgs, ids, also = std::move(also)](storage::Database& db) -> Status {
+        ids->clear();
+        for (const auto& m : *msgs) {
+          KEFU_ASSIGN_OR_RETURN(auto id, InsertInbound(db, m));
+          ids->push_back(id);
+        }
+        if (also) KEFU_RETURN_IF_ERROR(also(db));
+        return Status::Ok();
+      },
+      [this, msgs, ids, done = std::move(done)](Status s) {
+        int fresh = 0;
+        if (s.ok()) {
+          for (size_t i = 0; i < ids->size(); ++i) {
+            if (!(*ids)[i]) continue;
+            ++fresh;
+            if (sink_) sink_->OnInbound(StoredInbound{*(*ids)[i], std::move((*msgs)[i])});
+          }
+        }
+        if (done) done(s, fresh);
+      });
+}
+
+Status InboundRecorder::ResumeUnprocessed(storage::Database& db) {
+  KEFU_ASSIGN_OR_RETURN(auto rows, LoadUnprocessedInbound(db, 1'000'000));
+  for (const auto& r : rows) {
+    if (sink_) sink_->OnInbound(r);
+  }
+  return Status::Ok();
+}
+
+}  // namespace kefu::channels

@@ -1,0 +1,89 @@
+// Normalised inbound messages, their durable store (the dedupe store of spec §6.1) and the port
+// through which stored messages reach the bot.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/database.h"
+#include "storage/migrations.h"
+#include "storage/writer_executor.h"
+
+namespace kefu::channels {
+
+// One message or event from a platform, after verification, decryption and parsing.
+struct InboundMessage {
+  std::string channel;          // "wecom" | "wecom_kf" | "dingtalk"
+  std::string app;              // configured app name
+  std::string dedupe_key;       // spec §6.1 key, unique across all channels
+  std::string sender;           // UserID / external_userid / senderStaffId
+  std::string conversation;     // stable key: "<channel>|<app>|<sender or group id>"
+  std::string msg_type;         // text, image, voice, location, link, event, ...
+  std::string event;            // Event name for msg_type == "event" (enter_agent, ...)
+  std::string text;             // text for intent matching (trimmed), "" for non-text
+  std::string payload;          // decrypted plaintext (XML or JSON) exactly as received
+  std::string reply_context;    // JSON the reply path needs (sessionWebhook, open_kfid, ...)
+  std::string platform_msg_id;  // MsgId / msgid / msgId, as a string (64-bit safe)
+  int64_t platform_time_ms = 0;
+  int64_t received_at_ms = 0;
+};
+
+struct StoredInbound {
+  int64_t id = 0;
+  InboundMessage message;
+};
+
+// The channels module's tables (module name "channels" in schema_migrations).
+const std::vector<storage::Migration>& ChannelMigrations();
+// ApplyMigrations(db, "channels", ChannelMigrations()).
+Status MigrateChannels(storage::Database& db);
+
+// Inserts `m` unless its dedupe_key exists (INSERT ... ON CONFLICT DO NOTHING). Returns the new
+// row id, or nullopt for a duplicate. Call inside a writer job.
+Result<std::optional<int64_t>> InsertInbound(storage::Database& db, const InboundMessage& m);
+// Unprocessed rows in id order (oldest first), at most `limit`.
+Result<std::vector<StoredInbound>> LoadUnprocessedInbound(storage::Database& db, int limit);
+// Marks a row processed; the bot calls this in the transaction that writes its replies.
+Status MarkInboundProcessed(storage::Database& db, int64_t id, int64_t now_ms);
+
+// Port consumed by the conversation engine (wired by the app). OnInbound is called once per newly
+// stored message, on the storage writer thread right after its commit, and at start for every
+// unprocessed row. Implementations must only enqueue (no blocking, no Run()).
+class InboundSink {
+ public:
+  virtual ~InboundSink() = default;
+  virtual void OnInbound(const StoredInbound& message) = 0;
+};
+
+// What a callback handler learns after recording.
+struct RecordOutcome {
+  Status status;           // not ok: nothing was stored (answer 503 so the platform retries)
+  bool duplicate = false;  // the dedupe key existed: acknowledge, do nothing
+  int64_t id = 0;          // row id when newly stored
+};
+
+// Posts inserts to the writer and calls `done` after the commit (acknowledge only then). Extra
+// work (e.g. a kf cursor) can be added to the same transaction through `also`. Thread-safe.
+class InboundRecorder {
+ public:
+  InboundRecorder(storage::WriterExecutor& writer, InboundSink* sink)
+      : writer_(writer), sink_(sink) {}
+  void Record(InboundMessage m, std::function<void(RecordOutcome)> done);
+  // Records several messages in one job (kf sync pages) plus `also` (runs in the same
+  // transaction); `done` gets the count of new rows.
+  void RecordBatch(std::vector<InboundMessage> ms, std::function<Status(storage::Database&)> also,
+                   std::function<void(Status, int)> done);
+  void set_sink(InboundSink* sink) { sink_ = sink; }
+  // Calls the sink for every unprocessed row (at start). Runs on the caller's thread using `db`.
+  Status ResumeUnprocessed(storage::Database& db);
+
+ private:
+  storage::WriterExecutor& writer_;
+  InboundSink* sink_;
+};
+
+}  // namespace kefu::channels
