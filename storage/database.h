@@ -24,8 +24,7 @@
 namespace kefu::storage {
 
 struct DatabaseOptions {
-  // File name of the database; created (with its directory's permissions) if missing, unless
-  // read_only.
+  // File name of the database; created if missing (the directory must exist), unless read_only.
   std::string path;
   // PRAGMA synchronous. kFull: a COMMIT that returned is durable across power loss. kNormal (WAL):
   // durable across a process crash, the last commits may roll back on power loss.
@@ -148,7 +147,8 @@ class Database {
   Status Exec(std::string_view sql);
   // Returns the cached prepared statement for `sql` (preparing it on first use), reset and with its
   // bindings cleared. The pointer stays owned by this Database. The same sql returns the same
-  // Statement, so do not Prepare a statement again while still stepping through its rows.
+  // Statement, so do not Prepare a statement again while still stepping through its rows. The cache
+  // is keyed by the SQL text and never shrinks: use fixed SQL with parameters, not generated text.
   // Errors: kInternal naming the SQLite error and the sql.
   Result<Statement*> Prepare(std::string_view sql);
   // Resets every cached statement (releases read snapshots held by half-stepped statements).
