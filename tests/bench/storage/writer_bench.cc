@@ -15,9 +15,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +137,59 @@ void BM_WriterExecutorRun(benchmark::State& state) {
   RemoveDb(options.path);
 }
 
+// Arg: sync. One thread posts without waiting (at most 1024 jobs in flight), as channel webhooks
+// and the bot do: the executor's ceiling when groups are always full.
+void BM_WriterExecutorPostPipelined(benchmark::State& state) {
+  DatabaseOptions options;
+  options.path = FreshPath("pipelined");
+  options.synchronous = SyncOf(state.range(0));
+  prometheus::Registry registry;
+  {
+    auto db = Database::Open(options);
+    if (!db.ok() || !ApplyMigrations(**db, "bench", {{1, "messages", std::string(kSchema)}}).ok()) {
+      state.SkipWithError("open/migrate failed");
+      return;
+    }
+  }
+  auto writer = WriterExecutor::Open(options, registry);
+  if (!writer.ok()) {
+    state.SkipWithError(writer.status().ToString().c_str());
+    return;
+  }
+  const std::string body(200, 'x');
+  constexpr int kRows = 20000;
+  std::counting_semaphore<1024> in_flight(1024);
+  int64_t rows = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    std::atomic<int> acked{0};
+    std::promise<void> all;
+    auto start = Clock::now();
+    for (int i = 0; i < kRows; ++i) {
+      in_flight.acquire();
+      (*writer)->Post(
+          [&body, i](Database& db) -> Status {
+            KEFU_ASSIGN_OR_RETURN(Statement * st, db.Prepare(kInsert));
+            KEFU_RETURN_IF_ERROR(st->BindAll(i % 97, body, i));
+            return st->Run();
+          },
+          [&](Status s) {
+            if (!s.ok()) std::abort();
+            in_flight.release();
+            if (++acked == kRows) all.set_value();
+          });
+    }
+    all.get_future().wait();
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    rows += kRows;
+  }
+  state.counters["rows_per_s"] = static_cast<double>(rows) / seconds;
+  state.counters["commit_mean_ms"] = HistogramMean(registry, "kefu_storage_commit_seconds") * 1000;
+  state.counters["batch_mean"] = HistogramMean(registry, "kefu_storage_commit_batch_jobs");
+  (*writer)->Stop();
+  RemoveDb(options.path);
+}
+
 // Args: threads, sync. Each thread has its own connection and does BEGIN IMMEDIATE; INSERT; COMMIT
 // per row with raw SQLite calls (the naive alternative to a writer executor).
 void BM_RawSqliteTransactionPerInsert(benchmark::State& state) {
@@ -209,6 +265,12 @@ void SyncAndThreads(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_WriterExecutorRun)->Apply(SyncAndThreads)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_WriterExecutorPostPipelined)
+    ->ArgName("full")
+    ->Arg(1)
+    ->Arg(0)
+    ->Iterations(1)
+    ->UseRealTime();
 BENCHMARK(BM_RawSqliteTransactionPerInsert)->Apply(SyncAndThreads)->Iterations(2)->UseRealTime();
 
 }  // namespace
