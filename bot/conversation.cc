@@ -113,4 +113,47 @@ nlohmann::json ReplyToJson(const Reply& r) {
   return j;
 }
 
+nlohmann::json CustomerToJson(const Customer& c) {
+  return {{"id", c.id.value()},
+          {"channel", c.channel},
+          {"app", c.app},
+          {"external_id", c.external_id},
+          {"display_name", c.display_name},
+          {"first_seen_source", c.first_seen_source},
+          {"created_at_ms", ToUnixMs(c.created_at)},
+          {"updated_at_ms", ToUnixMs(c.updated_at)}};
+}
+
+nlohmann::json ConversationToJson(const Conversation& c) {
+  nlohmann::json j = {{"id", c.id.value()},
+                      {"customer_id", c.customer_id.value()},
+                      {"channel", c.channel},
+                      {"app", c.app},
+                      {"state", ConversationStateName(c.state())},
+                      {"ticket_id", nullptr},
+                      {"message_count", c.message_count},
+                      {"awaiting_feedback", c.dialogue.awaiting_feedback},
+                      {"consecutive_misses", c.dialogue.consecutive_misses},
+                      {"created_at_ms", ToUnixMs(c.created_at)},
+                      {"updated_at_ms", ToUnixMs(c.updated_at)},
+                      {"last_message_at_ms", ToUnixMs(c.last_message_at)}};
+  if (c.ticket_id) j["ticket_id"] = c.ticket_id->value();
+  return j;
+}
+
+nlohmann::json MessageToJson(const ConversationMessage& m) {
+  nlohmann::json j = {{"id", m.id.value()},
+                      {"seq", m.seq},
+                      {"direction", DirectionName(m.direction)},
+                      {"sender", SenderKindName(m.sender)},
+                      {"sender_id", m.sender_id},
+                      {"type", m.type},
+                      {"content", m.content},
+                      {"platform_msg_id", m.platform_msg_id},
+                      {"platform_time_ms", nullptr},
+                      {"created_at_ms", ToUnixMs(m.created_at)}};
+  if (m.platform_time) j["platform_time_ms"] = ToUnixMs(*m.platform_time);
+  return j;
+}
+
 }  // namespace kefu::bot

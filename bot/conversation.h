@@ -78,4 +78,16 @@ Result<DialogueState> DialogueStateFromJson(std::string_view json);
 // "faq_id"}: the content stored for structured bot replies and handed to the outbox.
 nlohmann::json ReplyToJson(const Reply& r);
 
+// REST shapes (timestamps as *_at_ms, milliseconds since the epoch):
+// customer {"id","channel","app","external_id","display_name","first_seen_source",
+//           "created_at_ms","updated_at_ms"};
+// conversation {"id","customer_id","channel","app","state","ticket_id"(null),"message_count",
+//               "awaiting_feedback","consecutive_misses","created_at_ms","updated_at_ms",
+//               "last_message_at_ms"};
+// message {"id","seq","direction","sender","sender_id","type","content","platform_msg_id",
+//          "platform_time_ms"(null),"created_at_ms"}.
+nlohmann::json CustomerToJson(const Customer& c);
+nlohmann::json ConversationToJson(const Conversation& c);
+nlohmann::json MessageToJson(const ConversationMessage& m);
+
 }  // namespace kefu::bot

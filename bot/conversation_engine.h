@@ -65,7 +65,7 @@ struct EngineOutcome {
   std::optional<HandoffReason> handoff_reason;
 };
 
-class ConversationEngine {
+class ConversationEngine final : public InboundSubmitter {
  public:
   ConversationEngine(storage::WriterExecutor& writer, DialoguePolicy policy,
                      const FaqMatcher& matcher, InboundLedger& ledger, ReplyOutbox& outbox,
@@ -78,7 +78,7 @@ class ConversationEngine {
 
   // Queues `m` for processing. Never blocks. After Stop() the message is dropped from memory (its
   // inbound row stays unprocessed and is resumed at the next start).
-  void Submit(InboundMessage m);
+  void Submit(InboundMessage m) override;
 
   // Processes `m` now and blocks until committed. Must not run on the writer thread or an I/O
   // thread. Errors: the job's Status (nothing of it is kept).

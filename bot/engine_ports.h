@@ -37,6 +37,14 @@ struct InboundMessage {
   std::string source;            // first-seen source for a new customer ("" = "<channel>:<type>")
 };
 
+// Where stored inbound messages are handed to the engine (channels' InboundSink adapter calls
+// it on the writer thread right after the insert commits). Must not block.
+class InboundSubmitter {
+ public:
+  virtual ~InboundSubmitter() = default;
+  virtual void Submit(InboundMessage m) = 0;
+};
+
 // The FAQ matcher (knowledge::Matcher behind an adapter). Thread-safe; called on engine worker
 // threads and, rarely, on the writer thread. Returns the best `k` candidates, best first, with
 // calibrated confidence and the answer for `channel`.

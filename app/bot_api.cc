@@ -1,0 +1,210 @@
+#include "app/bot_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "app/api_support.h"
+#include "bot/conversation_engine.h"
+#include "bot/sqlite_conversation_store.h"
+
+namespace kefu::app {
+namespace {
+
+HttpResponse JsonBody(const nlohmann::json& j) {
+  // Message bodies come from customers: never fail the response on a stray invalid byte.
+  return HttpResponse::Json(200, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<int64_t> ParseId(std::string_view text) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+Result<bot::ConversationFilter> FilterFrom(const HttpRequest& request) {
+  bot::ConversationFilter f;
+  if (auto state = request.Query("state")) {
+    f.state = bot::ParseConversationState(*state);
+    if (!f.state) {
+      return InvalidArgument("state: must be one of bot, waiting_agent, with_agent, closed");
+    }
+  }
+  if (auto channel = request.Query("channel")) f.channel = std::string(*channel);
+  if (auto customer = request.Query("customer_id")) {
+    const auto id = ParseId(*customer);
+    if (!id) return InvalidArgument("customer_id: must be a positive integer");
+    f.customer_id = CustomerId(*id);
+  }
+  if (auto before = request.Query("before")) {
+    f.before_id = ParseId(*before);
+    if (!f.before_id) return InvalidArgument("before: must be a positive integer");
+  }
+  if (auto limit = request.Query("limit")) {
+    const auto n = ParseId(*limit);
+    if (!n || *n > 500) return InvalidArgument("limit: must be within 1..500");
+    f.limit = static_cast<int>(*n);
+  }
+  return f;
+}
+
+// Forwards to the engine once Start built it; before that (or without the ports) the message stays
+// unprocessed in the inbound table and is resumed by the channels at their start.
+class ForwardingSubmitter final : public bot::InboundSubmitter {
+ public:
+  void Submit(bot::InboundMessage m) override {
+    std::lock_guard lock(mu_);
+    if (target_ != nullptr) target_->Submit(std::move(m));
+  }
+  void set_target(bot::InboundSubmitter* target) {
+    std::lock_guard lock(mu_);
+    target_ = target;
+  }
+
+ private:
+  std::mutex mu_;
+  bot::InboundSubmitter* target_ = nullptr;  // guarded by mu_
+};
+
+class BotModule final : public Module {
+ public:
+  explicit BotModule(bot::BotOptions options) : options_(std::move(options)) {}
+
+  std::string_view name() const override { return "bot"; }
+
+  std::vector<storage::Migration> Migrations() const override {
+    return bot::SqliteConversationStore::Migrations();
+  }
+
+  Status Init(Services& services) override {
+    KEFU_RETURN_IF_ERROR(options_.Validate());
+    services_ = &services;
+    RegisterBotApi(services);
+    services.registry.Provide<bot::InboundSubmitter>(submitter_);
+    return Status::Ok();
+  }
+
+  Status Start() override {
+    ServiceRegistry& r = services_->registry;
+    auto* matcher = r.Get<bot::FaqMatcher>();
+    auto* ledger = r.Get<bot::InboundLedger>();
+    auto* outbox = r.Get<bot::ReplyOutbox>();
+    auto* desk = r.Get<bot::HandoffDesk>();
+    if (!matcher || !ledger || !outbox || !desk) {
+      spdlog::warn("bot engine not started: missing port matcher={} ledger={} outbox={} desk={}",
+                   matcher != nullptr, ledger != nullptr, outbox != nullptr, desk != nullptr);
+      return Status::Ok();
+    }
+    engine_ = std::make_unique<bot::ConversationEngine>(
+        services_->writer, bot::DialoguePolicy(options_), *matcher, *ledger, *outbox, *desk,
+        services_->clock, services_->metrics);
+    submitter_.set_target(engine_.get());
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    submitter_.set_target(nullptr);
+    if (engine_) engine_->Stop();
+  }
+
+ private:
+  bot::BotOptions options_;
+  Services* services_ = nullptr;
+  ForwardingSubmitter submitter_;
+  std::unique_ptr<bot::ConversationEngine> engine_;
+};
+
+}  // namespace
+
+void RegisterBotApi(Services& services) {
+  server::Router& router = services.router;
+  static const bot::SqliteConversationStore kStore;
+
+  router.Add(
+      "GET", "/api/v1/conversations", [&services](HttpRequest& request, HttpResponder respond) {
+        auto filter = FilterFrom(request);
+        if (!filter.ok()) {
+          respond(HttpResponse::Error(filter.status()));
+          return;
+        }
+        RespondWithRead(
+            services,
+            [f = *filter](storage::Database& db) -> Result<HttpResponse> {
+              KEFU_ASSIGN_OR_RETURN(auto list, kStore.ListConversations(db, f));
+              nlohmann::json items = nlohmann::json::array();
+              for (const auto& c : list)
+                items.push_back(bot::ConversationToJson(c));
+              nlohmann::json body = {{"conversations", std::move(items)}, {"next_before", nullptr}};
+              if (static_cast<int>(list.size()) == f.limit) {
+                body["next_before"] = list.back().id.value();
+              }
+              return JsonBody(body);
+            },
+            std::move(respond));
+      });
+
+  router.Add(
+      "GET", "/api/v1/conversations/{id}",
+      [&services](HttpRequest& request, HttpResponder respond) {
+        const auto id = ParseId(request.path_params["id"]);
+        if (!id) {
+          respond(HttpResponse::Error(InvalidArgument("id: must be a positive integer")));
+          return;
+        }
+        RespondWithRead(
+            services,
+            [id = *id](storage::Database& db) -> Result<HttpResponse> {
+              KEFU_ASSIGN_OR_RETURN(auto conv, kStore.FindConversation(db, ConversationId(id)));
+              if (!conv) return NotFound("conversation " + std::to_string(id) + " not found");
+              KEFU_ASSIGN_OR_RETURN(auto customer, kStore.FindCustomer(db, conv->customer_id));
+              KEFU_ASSIGN_OR_RETURN(auto messages, kStore.ListMessages(db, conv->id));
+              nlohmann::json items = nlohmann::json::array();
+              for (const auto& m : messages)
+                items.push_back(bot::MessageToJson(m));
+              nlohmann::json body = {{"conversation", bot::ConversationToJson(*conv)},
+                                     {"customer", nullptr},
+                                     {"messages", std::move(items)}};
+              if (customer) body["customer"] = bot::CustomerToJson(*customer);
+              return JsonBody(body);
+            },
+            std::move(respond));
+      });
+
+  router.Add("GET", "/api/v1/customers/{id}",
+             [&services](HttpRequest& request, HttpResponder respond) {
+               const auto id = ParseId(request.path_params["id"]);
+               if (!id) {
+                 respond(HttpResponse::Error(InvalidArgument("id: must be a positive integer")));
+                 return;
+               }
+               RespondWithRead(
+                   services,
+                   [id = *id](storage::Database& db) -> Result<HttpResponse> {
+                     KEFU_ASSIGN_OR_RETURN(auto customer, kStore.FindCustomer(db, CustomerId(id)));
+                     if (!customer)
+                       return NotFound("customer " + std::to_string(id) + " not found");
+                     bot::ConversationFilter f;
+                     f.customer_id = customer->id;
+                     f.limit = 500;
+                     KEFU_ASSIGN_OR_RETURN(auto list, kStore.ListConversations(db, f));
+                     nlohmann::json items = nlohmann::json::array();
+                     for (const auto& c : list)
+                       items.push_back(bot::ConversationToJson(c));
+                     return JsonBody({{"customer", bot::CustomerToJson(*customer)},
+                                      {"conversations", std::move(items)}});
+                   },
+                   std::move(respond));
+             });
+}
+
+std::unique_ptr<Module> MakeBotModule(bot::BotOptions options) {
+  return std::make_unique<BotModule>(std::move(options));
+}
+
+}  // namespace kefu::app
