@@ -126,6 +126,10 @@ constexpr char kSelectMetrics[] =
     "fulfilled_ms, target_minutes, actual_minutes, breached, late_by_minutes, state "
     "FROM sla_metric_results WHERE start_ms >= ? AND start_ms < ? AND (?3 IS NULL OR grp = ?3) "
     "ORDER BY start_ms";
+constexpr char kSelectMetricsOf[] =
+    "SELECT ticket_id, metric, instance, policy, priority, grp, business_hours, start_ms, due_ms, "
+    "fulfilled_ms, target_minutes, actual_minutes, breached, late_by_minutes, state "
+    "FROM sla_metric_results WHERE ticket_id = ? ORDER BY metric, instance";
 
 std::string ToJson(const std::vector<std::string>& v) {
   return nlohmann::json(v).dump();
@@ -216,6 +220,36 @@ Result<std::vector<TicketEvent>> GetEvents(storage::Database& db, TicketId id) {
     e.body = s->ColumnText(9);
     e.instance = s->ColumnInt64(10);
     out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<MetricResult>> ReadMetrics(storage::Statement& s) {
+  std::vector<MetricResult> out;
+  while (true) {
+    KEFU_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    MetricResult r;
+    r.ticket = TicketId(s.ColumnInt64(0));
+    KEFU_ASSIGN_OR_RETURN(r.metric, ParseSlaMetric(s.ColumnText(1), "metric"));
+    r.instance = s.ColumnInt64(2);
+    r.policy = s.ColumnText(3);
+    KEFU_ASSIGN_OR_RETURN(r.priority, ParsePriority(s.ColumnText(4), "priority"));
+    r.group = s.ColumnText(5);
+    r.business_hours = s.ColumnInt64(6) != 0;
+    r.start = FromUnixMs(s.ColumnInt64(7));
+    r.due = OptTime(s.ColumnOptionalInt64(8));
+    r.fulfilled_at = OptTime(s.ColumnOptionalInt64(9));
+    r.target_minutes = s.ColumnInt64(10);
+    r.actual_minutes = s.ColumnInt64(11);
+    r.breached = s.ColumnInt64(12) != 0;
+    r.late_by_minutes = s.ColumnInt64(13);
+    const std::string state = s.ColumnText(14);
+    for (auto st : {MetricState::kActive, MetricState::kPaused, MetricState::kFulfilled,
+                    MetricState::kBreached}) {
+      if (ToString(st) == state) r.state = st;
+    }
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -362,33 +396,15 @@ Result<std::vector<MetricResult>> SqliteTicketStore::Metrics(const MetricQuery& 
     KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectMetrics));
     const int64_t to = q.to == TimePoint::max() ? INT64_MAX : ToUnixMs(q.to);
     KEFU_RETURN_IF_ERROR(s->BindAll(ToUnixMs(q.from), to, q.group));
-    std::vector<MetricResult> out;
-    while (true) {
-      KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      MetricResult r;
-      r.ticket = TicketId(s->ColumnInt64(0));
-      KEFU_ASSIGN_OR_RETURN(r.metric, ParseSlaMetric(s->ColumnText(1), "metric"));
-      r.instance = s->ColumnInt64(2);
-      r.policy = s->ColumnText(3);
-      KEFU_ASSIGN_OR_RETURN(r.priority, ParsePriority(s->ColumnText(4), "priority"));
-      r.group = s->ColumnText(5);
-      r.business_hours = s->ColumnInt64(6) != 0;
-      r.start = FromUnixMs(s->ColumnInt64(7));
-      r.due = OptTime(s->ColumnOptionalInt64(8));
-      r.fulfilled_at = OptTime(s->ColumnOptionalInt64(9));
-      r.target_minutes = s->ColumnInt64(10);
-      r.actual_minutes = s->ColumnInt64(11);
-      r.breached = s->ColumnInt64(12) != 0;
-      r.late_by_minutes = s->ColumnInt64(13);
-      const std::string state = s->ColumnText(14);
-      for (auto st : {MetricState::kActive, MetricState::kPaused, MetricState::kFulfilled,
-                      MetricState::kBreached}) {
-        if (ToString(st) == state) r.state = st;
-      }
-      out.push_back(std::move(r));
-    }
-    return out;
+    return ReadMetrics(*s);
+  });
+}
+
+Result<std::vector<MetricResult>> SqliteTicketStore::MetricsOf(TicketId id) {
+  return reads_.Read([&](storage::Database& db) -> Result<std::vector<MetricResult>> {
+    KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectMetricsOf));
+    KEFU_RETURN_IF_ERROR(s->Bind(1, id));
+    return ReadMetrics(*s);
   });
 }
 

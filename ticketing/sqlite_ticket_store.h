@@ -39,6 +39,7 @@ class SqliteTicketStore final : public TicketStore {
   Result<std::vector<Ticket>> List(const TicketFilter& filter) override;
   Result<std::vector<std::pair<TicketId, TimePoint>>> LoadTimers() override;
   Result<std::vector<MetricResult>> Metrics(const MetricQuery& query) override;
+  Result<std::vector<MetricResult>> MetricsOf(TicketId id) override;
 
  private:
   storage::WriterExecutor& writer_;

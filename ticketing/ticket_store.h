@@ -107,6 +107,8 @@ class TicketStore {
   // Every ticket with a pending SLA wake-up: (ticket, instant). For the scheduler at start.
   virtual Result<std::vector<std::pair<TicketId, TimePoint>>> LoadTimers() = 0;
   virtual Result<std::vector<MetricResult>> Metrics(const MetricQuery& query) = 0;
+  // The stored metric results of one ticket (empty for an unknown id).
+  virtual Result<std::vector<MetricResult>> MetricsOf(TicketId id) = 0;
 };
 
 }  // namespace kefu::ticketing
