@@ -35,6 +35,7 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -327,14 +328,20 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     tcp::endpoint remote = socket_.remote_endpoint(ec);
     if (!ec) remote_ = remote.address().to_string();
-    if (shared_->stopping.load()) return Close();
     SetDeadline(shared_->options.idle_timeout);
     DoRead();
+    if (shared_->stopping.load()) Shutdown();
   }
 
-  // Stop() began: close now if no request is in progress, else after its response.
+  // Stop() began: close now if no request is in progress, else after its response. Bytes
+  // already in the socket buffer are a request that began before Stop, so they are served.
+  // Cancelling (rather than closing) lets a read that already took bytes complete normally;
+  // a read that got nothing completes with operation_aborted and closes the session.
   void Shutdown() {
-    if (state_ == State::kIdle) Close();
+    if (state_ != State::kIdle) return;
+    beast::error_code ec;
+    if (socket_.available(ec) > 0 && !ec) return;
+    socket_.cancel(ec);
   }
 
   // The drain time is over.
@@ -767,6 +774,7 @@ struct HttpServer::Impl {
   }
 
   void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (!ec) AddSession(std::move(socket));  // even when Stop closed the acceptor meanwhile
     if (!acceptor.is_open()) return;
     if (ec) {
       // Out of descriptors and similar: wait a little instead of spinning on accept.
@@ -777,6 +785,11 @@ struct HttpServer::Impl {
       });
       return;
     }
+    DoAccept();
+  }
+
+  // On the acceptor's strand.
+  void AddSession(tcp::socket socket) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     std::shared_ptr<Session> session;
@@ -793,7 +806,6 @@ struct HttpServer::Impl {
       shared->metrics.Reject(Reason::kMaxConnections);
       socket.close(ignored);
     }
-    DoAccept();
   }
 
   void ScheduleSweep() {
@@ -924,11 +936,22 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
   m.shared->stopping.store(true);
   spdlog::info("http server stopping drain_ms={}", drain.count());
 
-  net::post(m.acceptor.get_executor(), [&m] {
-    beast::error_code ignored;
-    m.acceptor.close(ignored);
+  std::promise<void> acceptor_closed;
+  net::post(m.acceptor.get_executor(), [&m, &acceptor_closed] {
+    // Connections the kernel completed before Stop may already carry a request: take them so
+    // Session::Shutdown can decide, instead of resetting them by closing the listen socket.
+    beast::error_code ec;
+    m.acceptor.non_blocking(true, ec);
+    while (!ec) {
+      tcp::socket socket(net::make_strand(m.ioc));
+      m.acceptor.accept(socket, ec);
+      if (!ec) m.AddSession(std::move(socket));
+    }
+    m.acceptor.close(ec);
     m.accept_backoff.cancel();
+    acceptor_closed.set_value();
   });
+  acceptor_closed.get_future().wait();
   for (auto& s : m.Snapshot()) {
     net::post(s->executor(), [s] { s->Shutdown(); });
   }
