@@ -103,13 +103,17 @@ Status WriterExecutor::Run(Job job) {
 }
 
 void WriterExecutor::Stop() {
-  std::lock_guard stop_lock(stop_mu_);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
+  // From a job or done callback the thread cannot join itself (and must not wait for stop_mu_,
+  // which a joining Stop() holds); it drains and exits on its own and the destructor joins it.
+  if (OnWriterThread()) return;
+  std::lock_guard stop_lock(stop_mu_);
   if (thread_.joinable()) thread_.join();
+  thread_id_.store(std::thread::id());
 }
 
 size_t WriterExecutor::QueueDepth() {

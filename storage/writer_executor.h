@@ -89,7 +89,8 @@ class WriterExecutor {
 
   // Stops accepting jobs, runs and commits everything already queued (every job posted before
   // Stop() gets its `done`), then closes the write connection (which checkpoints the WAL) and joins
-  // the thread. Idempotent. Must not be called from the writer thread.
+  // the thread. Idempotent. Called from the writer thread (a job or done callback) it only stops
+  // accepting jobs and returns; the queue is still drained and the destructor joins.
   void Stop();
 
   // True on the writer thread (inside jobs and done callbacks).

@@ -266,6 +266,22 @@ TEST_F(WriterExecutorTest, StopDrainsEveryQueuedJobBeforeReturning) {
   EXPECT_EQ(Count("SELECT count(*) FROM items"), 1000);
 }
 
+TEST_F(WriterExecutorTest, StopFromADoneCallbackStillDrainsTheQueue) {
+  auto release = BlockWriter();
+  std::atomic<int> acked{0};
+  WriterExecutor* writer = writer_.get();
+  writer_->Post(Insert(1), [writer](Status) { writer->Stop(); });
+  for (int i = 2; i <= 10; ++i) {
+    writer_->Post(Insert(i), [&](Status s) {
+      if (s.ok()) ++acked;
+    });
+  }
+  release.set_value();
+  writer_.reset();  // joins
+  EXPECT_EQ(acked.load(), 9);
+  EXPECT_EQ(Count("SELECT count(*) FROM items"), 10);
+}
+
 TEST_F(WriterExecutorTest, PostAfterStopCallsDoneWithUnavailable) {
   writer_->Stop();
   std::optional<Status> got;
