@@ -201,18 +201,17 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
     handed.dialogue = d.next;
     HandoffRequest req{customer, handed, std::move(transcript), *d.handoff, now};
     KEFU_ASSIGN_OR_RETURN(const HandoffTicket ticket, desk_.OpenHandoff(db, req));
-    conv.ticket_id = ticket.ticket_id;
+    if (ticket.ticket_id) conv.ticket_id = ticket.ticket_id;
     out.ticket_id = ticket.ticket_id;
+    out.desk_work = true;
     DialoguePolicy::FillQueuePosition(d, ticket.queue_position);
   } else if (d.repeat_queue_position) {
-    int position = 1;
-    if (conv.ticket_id) {
-      KEFU_ASSIGN_OR_RETURN(position, desk_.QueuePosition(db, *conv.ticket_id));
-    }
+    KEFU_ASSIGN_OR_RETURN(const int position, desk_.QueuePosition(db, conv));
     DialoguePolicy::FillQueuePosition(d, position);
   }
-  if (d.forward_to_agent && conv.ticket_id) {
-    KEFU_RETURN_IF_ERROR(desk_.AppendCustomerMessage(db, *conv.ticket_id, *stored_in));
+  if (d.forward_to_agent) {
+    KEFU_RETURN_IF_ERROR(desk_.AppendCustomerMessage(db, conv, *stored_in));
+    out.desk_work = true;
   }
   if (d.feedback) {
     KEFU_RETURN_IF_ERROR(
@@ -262,11 +261,11 @@ void ConversationEngine::Finished(const Status& s, const EngineOutcome& out) {
     }
     if (out.handoff_reason) {
       handoffs_.Add({{"reason", std::string(HandoffReasonName(*out.handoff_reason))}}).Increment();
-      spdlog::info("bot hand-off conversation_id={} ticket_id={} reason={}",
-                   out.conversation_id.value(), out.ticket_id ? out.ticket_id->value() : 0,
+      spdlog::info("bot hand-off conversation_id={} reason={}", out.conversation_id.value(),
                    HandoffReasonName(*out.handoff_reason));
     }
   }
+  if (s.ok() && out.desk_work) desk_.Committed();
   std::lock_guard lock(pending_mu_);
   ++finished_;
   queue_depth_->Set(static_cast<double>(submitted_ - finished_));

@@ -61,8 +61,10 @@ struct EngineOutcome {
   CustomerId customer_id;
   ConversationState state = ConversationState::kBot;
   std::vector<Reply> replies;
-  std::optional<TicketId> ticket_id;  // set when this message opened a hand-off ticket
+  // Set when this message opened a hand-off ticket inside the job (see HandoffTicket).
+  std::optional<TicketId> ticket_id;
   std::optional<HandoffReason> handoff_reason;
+  bool desk_work = false;  // the desk was asked to open a ticket or take a message
 };
 
 class ConversationEngine final : public InboundSubmitter {

@@ -95,12 +95,14 @@ struct HandoffRequest {
 };
 
 struct HandoffTicket {
-  TicketId ticket_id;
+  // The ticket, when the desk opened it inside the job; nullopt when it is opened after the
+  // commit (the desk then records it on the conversation itself).
+  std::optional<TicketId> ticket_id;
   int queue_position = 1;  // 1-based position in the unassigned queue
 };
 
-// Ticketing, for hand-off. All calls run on the writer thread inside the engine's job and must
-// not block on anything but the given connection.
+// Ticketing, for hand-off. The in-transaction calls run on the writer thread inside the engine's
+// job and must only use the given connection.
 class HandoffDesk {
  public:
   virtual ~HandoffDesk() = default;
@@ -108,13 +110,17 @@ class HandoffDesk {
   // the hand-off group's calendar).
   virtual ServiceWindow WindowFor(const Conversation& conversation, TimePoint now) = 0;
   // Opens (or reopens / follows up) the ticket with the transcript and the bot summary note as
-  // an internal note. Starts the SLA clock and triggers routing.
+  // an internal note - inside the job, or durably queued in it and done after the commit.
   virtual Result<HandoffTicket> OpenHandoff(storage::Database& db, const HandoffRequest& req) = 0;
-  // Current 1-based queue position of an open, unassigned ticket.
-  virtual Result<int> QueuePosition(storage::Database& db, TicketId ticket) = 0;
-  // Appends a customer message that arrived while a human owns the conversation.
-  virtual Status AppendCustomerMessage(storage::Database& db, TicketId ticket,
+  // Current 1-based queue position of the conversation's hand-off.
+  virtual Result<int> QueuePosition(storage::Database& db, const Conversation& conversation) = 0;
+  // Appends a customer message that arrived while a human owns (or is about to own) the
+  // conversation.
+  virtual Status AppendCustomerMessage(storage::Database& db, const Conversation& conversation,
                                        const ConversationMessage& message) = 0;
+  // Called on the writer thread after a job that called OpenHandoff or AppendCustomerMessage
+  // committed. Must not block (wake a worker).
+  virtual void Committed() {}
 };
 
 }  // namespace kefu::bot

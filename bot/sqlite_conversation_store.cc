@@ -64,6 +64,23 @@ CREATE TABLE faq_feedback (
 CREATE INDEX faq_feedback_by_faq ON faq_feedback (faq_id, created_at_ms);
 )sql";
 
+// The durable work queue of TicketingHandoffDesk (ticket calls done after the engine's commit).
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE ticket_handoff_queue (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('open', 'message')),
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+  requester TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  body TEXT NOT NULL,
+  note TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  done_at_ms INTEGER,
+  ticket_id INTEGER
+);
+CREATE INDEX ticket_handoff_queue_pending ON ticket_handoff_queue (id) WHERE done_at_ms IS NULL;
+)sql";
+
 constexpr std::string_view kInsertFeedback = R"sql(
 INSERT INTO faq_feedback (conversation_id, faq_id, helpful, created_at_ms) VALUES (?1, ?2, ?3, ?4)
 )sql";
@@ -212,6 +229,7 @@ const std::vector<storage::Migration>& SqliteConversationStore::Migrations() {
   static const std::vector<storage::Migration> kMigrations = {
       {1, "customers, conversations, conversation_messages", std::string(kMigration1)},
       {2, "faq_feedback", std::string(kMigration2)},
+      {3, "ticket_handoff_queue", std::string(kMigration3)},
   };
   return kMigrations;
 }

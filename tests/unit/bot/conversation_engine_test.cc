@@ -12,64 +12,17 @@
 #include "storage/database.h"
 #include "storage/writer_executor.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/bot/fakes.h"
 
 namespace kefu::bot {
 namespace {
 
+using fakes::FakeLedger;
+using fakes::FakeMatcher;
+using fakes::FakeOutbox;
+using fakes::kFakeSchema;
+
 using std::chrono::hours;
-
-// Matcher fake: fixed results per query; anything else has no candidates.
-class FakeMatcher final : public FaqMatcher {
- public:
-  void Set(std::string query, std::vector<MatchCandidate> c) { results_[query] = {std::move(c)}; }
-  Result<MatchResult> Match(std::string_view query, const std::string&, int) const override {
-    ++calls;
-    const auto it = results_.find(std::string(query));
-    return it == results_.end() ? MatchResult{} : it->second;
-  }
-  mutable std::atomic<int> calls{0};
-
- private:
-  std::map<std::string, MatchResult> results_;
-};
-
-// Ledger, outbox and desk fakes keep their rows in real tables of the same database, so the tests
-// see exactly what one transaction committed.
-constexpr std::string_view kFakeSchema = R"sql(
-CREATE TABLE fake_inbound (id INTEGER PRIMARY KEY, processed_at_ms INTEGER NOT NULL);
-CREATE TABLE fake_outbox (id INTEGER PRIMARY KEY, idempotency_key TEXT UNIQUE NOT NULL,
-  destination TEXT NOT NULL, purpose TEXT NOT NULL, format TEXT NOT NULL, text TEXT NOT NULL,
-  message_id INTEGER NOT NULL);
-CREATE TABLE fake_tickets (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
-  reason TEXT NOT NULL, note TEXT NOT NULL, transcript TEXT NOT NULL);
-CREATE TABLE fake_ticket_messages (ticket_id INTEGER NOT NULL, content TEXT NOT NULL);
-)sql";
-
-class FakeLedger final : public InboundLedger {
- public:
-  Result<bool> MarkProcessed(storage::Database& db, int64_t id, TimePoint now) override {
-    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_inbound VALUES (?1, ?2) "
-                                               "ON CONFLICT DO NOTHING"));
-    KEFU_RETURN_IF_ERROR(st->BindAll(id, ToUnixMs(now)));
-    KEFU_RETURN_IF_ERROR(st->Run());
-    return db.Changes() == 1;
-  }
-};
-
-class FakeOutbox final : public ReplyOutbox {
- public:
-  Status Enqueue(storage::Database& db, const OutboundReply& r) override {
-    if (fail) return Unavailable("outbox down");
-    KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_outbox (idempotency_key, "
-                                               "destination, purpose, format, text, message_id) "
-                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-    KEFU_RETURN_IF_ERROR(
-        st->BindAll(r.idempotency_key, r.destination, ReplyPurposeName(r.reply.purpose),
-                    ReplyFormatName(r.reply.format), r.reply.text, r.message_id.value()));
-    return st->Run();
-  }
-  std::atomic<bool> fail{false};
-};
 
 class FakeDesk final : public HandoffDesk {
  public:
@@ -86,10 +39,14 @@ class FakeDesk final : public HandoffDesk {
                                      transcript));
     KEFU_RETURN_IF_ERROR(st->Run());
     const TicketId id(db.LastInsertRowId());
-    KEFU_ASSIGN_OR_RETURN(const int position, QueuePosition(db, id));
+    KEFU_ASSIGN_OR_RETURN(const int position, Position(db, id));
     return HandoffTicket{id, position};
   }
-  Result<int> QueuePosition(storage::Database& db, TicketId id) override {
+  Result<int> QueuePosition(storage::Database& db, const Conversation& c) override {
+    if (!c.ticket_id) return Internal("no ticket");
+    return Position(db, *c.ticket_id);
+  }
+  Result<int> Position(storage::Database& db, TicketId id) {
     KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("SELECT COUNT(*) FROM fake_tickets WHERE id <= ?1"));
     KEFU_RETURN_IF_ERROR(st->Bind(1, id.value()));
     KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
@@ -97,12 +54,15 @@ class FakeDesk final : public HandoffDesk {
     st->Reset();
     return n;
   }
-  Status AppendCustomerMessage(storage::Database& db, TicketId ticket,
+  Status AppendCustomerMessage(storage::Database& db, const Conversation& c,
                                const ConversationMessage& m) override {
+    if (!c.ticket_id) return Internal("no ticket");
     KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_ticket_messages VALUES (?1, ?2)"));
-    KEFU_RETURN_IF_ERROR(st->BindAll(ticket.value(), m.content));
+    KEFU_RETURN_IF_ERROR(st->BindAll(c.ticket_id->value(), m.content));
     return st->Run();
   }
+  void Committed() override { ++committed; }
+  std::atomic<int> committed{0};
   ServiceWindow window;
 };
 
@@ -250,6 +210,7 @@ TEST_F(EngineTest, HandoffOpensATicketWithTranscriptAndTellsTheQueuePosition) {
   EXPECT_EQ(Column("SELECT id FROM fake_outbox").size(), outbox_rows);
   EXPECT_EQ(Column("SELECT content FROM fake_ticket_messages"),
             (std::vector<std::string>{"在吗？"}));
+  EXPECT_EQ(desk_.committed.load(), 3);  // two hand-offs and one forwarded message
   // Asking again repeats the position without a second ticket.
   Process(Text("转人工"));
   EXPECT_EQ(Column("SELECT id FROM fake_tickets").size(), 2u);

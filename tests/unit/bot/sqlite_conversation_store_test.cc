@@ -51,7 +51,7 @@ TEST_F(ConversationStoreTest, MigratingAgainIsANoOp) {
   EXPECT_TRUE(SqliteConversationStore::Migrate(*db_).ok());
   auto v = storage::SchemaVersion(*db_, "bot");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, 2);
+  EXPECT_EQ(*v, 3);
 }
 
 TEST_F(ConversationStoreTest, CustomerKeepsFirstSeenSourceAndTakesTheLatestDisplayName) {
