@@ -39,6 +39,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -286,7 +287,9 @@ struct Shared {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
   std::condition_variable drained;  // notified when `sessions` becomes empty
 
-  std::mutex post_mu;           // guards accepting_posts and every post from a responder
+  // Responders post under a shared lock; Stop flips accepting_posts under the exclusive lock,
+  // so no post can reach the io_context after its threads are gone.
+  std::shared_mutex post_mu;    // guards accepting_posts
   bool accepting_posts = true;  // false once the io_context threads are gone
 };
 
@@ -710,7 +713,7 @@ void ResponderState::Send(HttpResponse response) {
     spdlog::error("http responder called more than once; the extra response is dropped");
     return;
   }
-  std::lock_guard<std::mutex> lock(shared->post_mu);
+  std::shared_lock<std::shared_mutex> lock(shared->post_mu);
   if (!shared->accepting_posts) return;
   if (auto s = session.lock()) s->PostResponse(seq, std::move(response));
 }
@@ -981,7 +984,7 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
   for (auto& t : m.threads)
     t.join();
   {
-    std::lock_guard<std::mutex> lock(m.shared->post_mu);
+    std::unique_lock<std::shared_mutex> lock(m.shared->post_mu);
     m.shared->accepting_posts = false;
   }
   for (auto& s : m.Snapshot())

@@ -26,21 +26,33 @@ namespace {
 
 constexpr std::string_view kBody = R"({"ok":true})";
 
-class Session : public std::enable_shared_from_this<Session> {
+void ExpiresAfter(beast::tcp_stream& stream, std::chrono::seconds d) {
+  stream.expires_after(d);
+}
+void ExpiresAfter(tcp::socket&, std::chrono::seconds) {}
+tcp::socket& Socket(beast::tcp_stream& stream) {
+  return stream.socket();
+}
+tcp::socket& Socket(tcp::socket& socket) {
+  return socket;
+}
+
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   explicit Session(tcp::socket socket) : stream_(std::move(socket)) {}
 
   void Run() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+                  beast::bind_front_handler(&Session::DoRead, this->shared_from_this()));
   }
 
  private:
   void DoRead() {
     request_ = {};
-    stream_.expires_after(std::chrono::seconds(30));
+    ExpiresAfter(stream_, std::chrono::seconds(30));
     http::async_read(stream_, buffer_, request_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -52,9 +64,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(request_.keep_alive());
     response_.body() = request_.method() == http::verb::post ? request_.body() : kBody;
     response_.prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
+    ExpiresAfter(stream_, std::chrono::seconds(30));
     http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
@@ -64,10 +76,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void DoClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Socket(stream_).shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
@@ -75,7 +87,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, tcp::endpoint endpoint) : ioc_(ioc), acceptor_(ioc) {
+  Listener(net::io_context& ioc, tcp::endpoint endpoint, bool timeouts)
+      : ioc_(ioc), acceptor_(ioc), timeouts_(timeouts) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -92,13 +105,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket))->Run();
+      if (timeouts_) {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket))->Run();
+      } else {
+        std::make_shared<Session<tcp::socket>>(std::move(socket))->Run();
+      }
     }
     DoAccept();
   }
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  bool timeouts_;
 };
 
 }  // namespace
@@ -106,13 +124,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
 int main(int argc, char** argv) {
   int port = 0;
   int threads = 2;
+  bool timeouts = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--no-timeouts") == 0) timeouts = std::atoi(argv[i + 1]) == 0;
   }
   net::io_context ioc(threads);
   auto listener = std::make_shared<Listener>(
-      ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+      ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)),
+      timeouts);
   listener->Run();
   std::printf("PORT %u\n", static_cast<unsigned>(listener->port()));
   std::fflush(stdout);

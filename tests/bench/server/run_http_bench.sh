@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
-# HTTP benchmark: wrk against kefu's HttpServer (no-op route) and a bare Beast server, same
-# server threads and connections. Prints req/s, p50, p99 for each and the kefu/echo ratios.
+# HTTP benchmark: wrk against kefu's HttpServer (no-op routes) and a bare Beast server, same
+# server threads and connections. Two baselines: "echo" (Beast example style, beast::tcp_stream
+# with per-operation timeouts, like kefu has timeouts) and "echo_raw" (plain socket, no timeouts).
+# Runs are interleaved (echo, echo_raw, kefu, kefu_async, echo, ...) so
+# background load on a shared machine hits all servers alike; prints every run, the median
+# req/s and p99 per server, and the kefu/echo ratios.
 #
-#   tests/bench/server/run_http_bench.sh BUILD_DIR [DURATION=10s] [CONNECTIONS=64] [THREADS=2]
+#   tests/bench/server/run_http_bench.sh BUILD_DIR [DURATION=10s] [CONNECTIONS=64] [THREADS=2] [ROUNDS=3]
 set -euo pipefail
-build=${1:?usage: run_http_bench.sh BUILD_DIR [DURATION] [CONNECTIONS] [THREADS]}
+build=${1:?usage: run_http_bench.sh BUILD_DIR [DURATION] [CONNECTIONS] [THREADS] [ROUNDS]}
 duration=${2:-10s}
 connections=${3:-64}
 threads=${4:-2}
+rounds=${5:-3}
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# start_server BINARY -> sets $port, appends the pid to pids
+# start_server BINARY [ARGS...] -> prints the port
 start_server() {
-  local out
+  local out port="" binary=$1
+  shift
   out=$(mktemp)
-  "$1" --port 0 --threads "$threads" >"$out" &
+  "$binary" --port 0 --threads "$threads" "$@" >"$out" &
   pids+=($!)
   for _ in $(seq 100); do
-    if grep -q '^PORT ' "$out"; then break; fi
+    port=$(awk '/^PORT /{print $2}' "$out")
+    [[ -n $port ]] && break
     sleep 0.05
   done
-  port=$(awk '/^PORT /{print $2}' "$out")
   rm -f "$out"
-  [[ -n $port ]] || { echo "$1 did not start" >&2; exit 1; }
+  [[ -n $port ]] || { echo "$binary did not start" >&2; exit 1; }
+  echo "$port"
 }
 
 # to_ms "1.23ms" | "850.00us" | "1.02s" -> milliseconds
@@ -38,32 +45,52 @@ to_ms() {
   }'
 }
 
-# run NAME URL -> prints one line and sets rps_NAME, p50_NAME, p99_NAME
+results=$(mktemp)
+# run NAME URL -> prints one line, appends "NAME rps p50 p99" to $results
 run() {
-  local name=$1 url=$2 out
-  wrk -t2 -c"$connections" -d2s "$url" >/dev/null  # warm-up
+  local name=$1 url=$2 out rps p50 p99
   out=$(wrk -t2 -c"$connections" -d"$duration" --latency "$url")
-  local rps p50 p99
   rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")
-  printf '%-12s %12.0f req/s   p50 %8.3f ms   p99 %8.3f ms\n' "$name" "$rps" "$p50" "$p99"
-  printf -v "rps_$name" '%s' "$rps"
-  printf -v "p99_$name" '%s' "$p99"
+  printf '  %-11s %10.0f req/s   p50 %7.3f ms   p99 %7.3f ms\n' "$name" "$rps" "$p50" "$p99"
+  echo "$name $rps $p50 $p99" >>"$results"
   if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then grep 'Non-2xx\|Socket errors' <<<"$out"; fi
 }
 
-echo "wrk -t2 -c$connections -d$duration --latency; server threads=$threads; $(nproc) cores"
-start_server "$build/bin/kefu_bench_echo_server"
-run echo "http://127.0.0.1:$port/noop"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+echo "wrk -t2 -c$connections -d$duration --latency; server threads=$threads; $(nproc) cores;" \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo_port=$(start_server "$build/bin/kefu_bench_echo_server")
+raw_port=$(start_server "$build/bin/kefu_bench_echo_server" --no-timeouts 1)
+kefu_port=$(start_server "$build/bin/kefu_bench_noop_server")
+for url in "http://127.0.0.1:$echo_port/noop" "http://127.0.0.1:$raw_port/noop" \
+           "http://127.0.0.1:$kefu_port/noop"; do
+  wrk -t2 -c"$connections" -d2s "$url" >/dev/null  # warm-up
+done
+for r in $(seq "$rounds"); do
+  echo "round $r"
+  run echo "http://127.0.0.1:$echo_port/noop"
+  run echo_raw "http://127.0.0.1:$raw_port/noop"
+  run kefu "http://127.0.0.1:$kefu_port/noop"
+  run kefu_async "http://127.0.0.1:$kefu_port/noop-async"
+done
 
-start_server "$build/bin/kefu_bench_noop_server"
-run kefu "http://127.0.0.1:$port/noop"
-run kefu_async "http://127.0.0.1:$port/noop-async"
-
-awk -v k="$rps_kefu" -v e="$rps_echo" -v kp="$p99_kefu" -v ep="$p99_echo" \
-    -v ka="$rps_kefu_async" -v kap="$p99_kefu_async" 'BEGIN {
-  printf "ratio kefu/echo:        req/s %.2f (target >= 0.90)   p99 %.2f (target <= 1.20)\n", k / e, kp / ep
-  printf "ratio kefu_async/echo:  req/s %.2f                    p99 %.2f\n", ka / e, kap / ep
+# median of column $2 for server $1
+median() {
+  awk -v n="$1" -v c="$2" '$1==n{print $c}' "$results" | sort -g |
+    awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
+echo "median over $rounds rounds"
+for name in echo echo_raw kefu kefu_async; do
+  printf '  %-11s %10.0f req/s   p50 %7.3f ms   p99 %7.3f ms\n' "$name" "$(median $name 2)" \
+    "$(median $name 3)" "$(median $name 4)"
+done
+awk -v e="$(median echo 2)" -v ep="$(median echo 4)" -v k="$(median kefu 2)" \
+    -v kp="$(median kefu 4)" -v a="$(median kefu_async 2)" -v ap="$(median kefu_async 4)" \
+    -v r="$(median echo_raw 2)" -v rp="$(median echo_raw 4)" 'BEGIN {
+  printf "ratio kefu/echo:            req/s %.2f (target >= 0.90)   p99 %.2f (target <= 1.20)\n", k / e, kp / ep
+  printf "ratio kefu/echo_raw:        req/s %.2f                    p99 %.2f\n", k / r, kp / rp
+  printf "ratio kefu_async/echo:      req/s %.2f                    p99 %.2f\n", a / e, ap / ep
+  printf "ratio kefu_async/echo_raw:  req/s %.2f                    p99 %.2f\n", a / r, ap / rp
 }'
+rm -f "$results"
