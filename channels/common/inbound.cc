@@ -13,6 +13,9 @@ constexpr char kSelectUnprocessed[] =
     "SELECT id, dedupe_key, channel, app, sender, conversation, msg_type, event, text, payload, "
     "reply_context, platform_msg_id, platform_time_ms, received_at_ms FROM channel_inbound "
     "WHERE processed_at_ms IS NULL ORDER BY id LIMIT ?";
+constexpr char kLastInbound[] =
+    "SELECT MAX(platform_time_ms) FROM channel_inbound WHERE channel = ? AND app = ? AND "
+    "sender = ? AND msg_type <> ?";
 constexpr char kMarkProcessed[] =
     "UPDATE channel_inbound SET processed_at_ms = ? WHERE id = ? AND processed_at_ms IS NULL";
 
@@ -174,6 +177,16 @@ Status InboundRecorder::ResumeUnprocessed(storage::Database& db) {
     if (sink_) sink_->OnInbound(r);
   }
   return Status::Ok();
+}
+
+Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::string_view channel,
+                                               std::string_view app, std::string_view sender,
+                                               std::string_view msg_type_excluded) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kLastInbound));
+  KEFU_RETURN_IF_ERROR(st->BindAll(channel, app, sender, msg_type_excluded));
+  KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return std::optional<int64_t>();
+  return st->ColumnOptionalInt64(0);
 }
 
 }  // namespace kefu::channels

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -86,4 +87,11 @@ class InboundRecorder {
   InboundSink* sink_;
 };
 
+}  // namespace kefu::channels
+
+namespace kefu::channels {
+// Platform time (ms) of the latest message stored from `sender` on (channel, app), or nullopt.
+Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::string_view channel,
+                                               std::string_view app, std::string_view sender,
+                                               std::string_view msg_type_excluded = "event");
 }  // namespace kefu::channels

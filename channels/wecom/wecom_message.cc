@@ -1,0 +1,65 @@
+#include "channels/wecom/wecom_message.h"
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "channels/common/wx_crypto.h"
+
+namespace kefu::channels::wecom {
+namespace {
+
+int64_t ParseInt(std::string_view s) {
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    if (v > (INT64_MAX - 9) / 10) return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<InboundMessage> ToInbound(std::string_view app, std::string_view corp_id, const XmlFields& f,
+                                 std::string_view plaintext, int64_t received_at_ms) {
+  std::string from(FieldOr(f, "FromUserName"));
+  std::string type(FieldOr(f, "MsgType"));
+  if (from.empty()) return InvalidArgument("wecom message: FromUserName missing");
+  if (type.empty()) return InvalidArgument("wecom message: MsgType missing");
+  std::string agent(FieldOr(f, "AgentID"));
+  std::string create(FieldOr(f, "CreateTime"));
+  InboundMessage m;
+  m.channel = "wecom";
+  m.app = std::string(app);
+  m.sender = from;
+  m.conversation = "wecom|" + m.app + "|" + from;
+  m.msg_type = type;
+  m.platform_msg_id = std::string(FieldOr(f, "MsgId"));
+  m.platform_time_ms = ParseInt(create) * 1000;
+  m.received_at_ms = received_at_ms;
+  m.payload = std::string(plaintext);
+  std::string base = "wecom|" + std::string(corp_id) + "|" + agent + "|" + from + "|";
+  if (type == "event" || m.platform_msg_id.empty()) {
+    m.event = std::string(FieldOr(f, "Event"));
+    // FromUserName + CreateTime merges distinct events of the same second (WxJava #1745): the
+    // plaintext hash breaks the tie.
+    m.dedupe_key = base + create + "|" + m.event + "|" + std::string(FieldOr(f, "EventKey")) + "|" +
+                   Sha256Hex(plaintext);
+  } else {
+    m.dedupe_key = base + m.platform_msg_id;
+  }
+  if (type == "text") m.text = std::string(FieldOr(f, "Content"));
+  nlohmann::json ctx = {{"touser", from}, {"agent_id", agent}};
+  m.reply_context = ctx.dump();
+  return m;
+}
+
+std::string PassiveTextReply(std::string_view to_user, std::string_view corp_id,
+                             int64_t create_time_s, std::string_view text) {
+  return "<xml><ToUserName>" + Cdata(to_user) + "</ToUserName><FromUserName>" + Cdata(corp_id) +
+         "</FromUserName><CreateTime>" + std::to_string(create_time_s) +
+         "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>" + Cdata(text) +
+         "</Content></xml>";
+}
+
+}  // namespace kefu::channels::wecom
