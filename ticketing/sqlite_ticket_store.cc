@@ -7,9 +7,9 @@
 #include "storage/migrations.h"
 
 namespace kefu::ticketing {
-namespace {
+namespace {}  // namespace
 
-const std::vector<storage::Migration>& Migrations() {
+const std::vector<storage::Migration>& SqliteTicketStore::Migrations() {
   static const std::vector<storage::Migration> kMigrations = {
       {1, "tickets, append-only events, sla metric results", R"sql(
 CREATE TABLE tickets(
@@ -80,6 +80,8 @@ CREATE INDEX sla_metric_results_start ON sla_metric_results(start_ms);
   return kMigrations;
 }
 
+namespace {
+
 constexpr char kSelectTicket[] =
     "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
     "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
@@ -111,7 +113,7 @@ constexpr char kInsertMetric[] =
     "business_hours, start_ms, due_ms, fulfilled_ms, target_minutes, actual_minutes, breached, "
     "late_by_minutes, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectTimers[] =
-    "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL";
+    "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL ORDER BY next_wake_ms";
 constexpr char kListTickets[] =
     "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
     "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "

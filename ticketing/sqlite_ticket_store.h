@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "storage/database.h"
+#include "storage/migrations.h"
 #include "storage/read_pool.h"
 #include "storage/writer_executor.h"
 #include "ticketing/ticket_store.h"
@@ -26,6 +27,8 @@ class SqliteTicketStore final : public TicketStore {
   // Applies the ticketing migrations (storage::ApplyMigrations("ticketing", ...)) on the write
   // connection before it is handed to the WriterExecutor. Errors: ApplyMigrations'.
   static Status Migrate(storage::Database& db);
+  // The numbered migrations of module "ticketing" (for a composition root applying all modules').
+  static const std::vector<storage::Migration>& Migrations();
 
   // `writer` and `reads` are not owned and must outlive the store; `replies` may be null (then
   // EnqueueReply fails with FailedPrecondition).
@@ -37,7 +40,8 @@ class SqliteTicketStore final : public TicketStore {
   Result<Ticket> Get(TicketId id) override;
   Result<std::vector<TicketEvent>> Events(TicketId id) override;
   Result<std::vector<Ticket>> List(const TicketFilter& filter) override;
-  Result<std::vector<std::pair<TicketId, TimePoint>>> LoadTimers() override;
+  Result<std::vector<std::pair<TicketId, TimePoint>>> LoadTimers()
+      override;  // ascending by instant
   Result<std::vector<MetricResult>> Metrics(const MetricQuery& query) override;
   Result<std::vector<MetricResult>> MetricsOf(TicketId id) override;
 

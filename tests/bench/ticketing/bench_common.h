@@ -1,0 +1,99 @@
+// Shared setup of the ticketing benchmarks: a fresh SQLite file (synchronous=FULL), the ticket
+// store, a default cn-office policy and the service.
+#pragma once
+
+#include <prometheus/registry.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "storage/database.h"
+#include "storage/read_pool.h"
+#include "storage/writer_executor.h"
+#include "ticketing/sla_scheduler.h"
+#include "ticketing/sqlite_ticket_store.h"
+#include "ticketing/ticket_service.h"
+
+namespace kefu::ticketing::bench {
+
+inline std::string TempDirectory() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base ? base : "/tmp") + "/kefu-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) std::abort();
+  return pattern;
+}
+
+inline double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+class NullOutbox final : public ReplySink {
+ public:
+  Status Enqueue(storage::Database& db, const OutboundReply& reply) override {
+    KEFU_ASSIGN_OR_RETURN(auto* s,
+                          db.Prepare("INSERT INTO bench_outbox(event_id, body) VALUES(?, ?)"));
+    KEFU_RETURN_IF_ERROR(s->BindAll(reply.event_id, reply.body));
+    return s->Run();
+  }
+};
+
+inline std::shared_ptr<const SlaPolicySet> DefaultPolicies() {
+  using std::chrono::minutes;
+  CalendarSpec spec;
+  spec.name = "cn-office";
+  for (size_t d = 0; d < 5; ++d)
+    spec.weekly[d] = {"09:00-12:00", "13:30-18:00"};
+  spec.holidays = {"2026-10-01..2026-10-07"};
+  SlaPolicy p;
+  p.name = "default";
+  p.calendar = "cn-office";
+  for (size_t pr = 0; pr < 4; ++pr) {
+    p.targets[pr][static_cast<size_t>(SlaMetric::kFirstResponse)] =
+        MetricTarget{minutes(60 / static_cast<int>(pr + 1)), true, {}};
+    p.targets[pr][static_cast<size_t>(SlaMetric::kNextResponse)] =
+        MetricTarget{minutes(30), true, {}};
+    p.targets[pr][static_cast<size_t>(SlaMetric::kResolution)] =
+        MetricTarget{minutes(480), true, {}};
+  }
+  return *SlaPolicySet::Create({p}, {*BusinessCalendar::Create(spec)});
+}
+
+struct Stack {
+  explicit Stack(const std::string& path, const Clock& clock) {
+    storage::DatabaseOptions options;
+    options.path = path;
+    options.synchronous = storage::DatabaseOptions::Synchronous::kFull;
+    auto db = storage::Database::Open(options);
+    if (!db.ok() || !SqliteTicketStore::Migrate(**db).ok() ||
+        !(*db)
+             ->Exec(
+                 "CREATE TABLE IF NOT EXISTS bench_outbox(event_id INTEGER PRIMARY KEY, body TEXT)")
+             .ok()) {
+      std::fprintf(stderr, "setup failed\n");
+      std::abort();
+    }
+    writer = std::make_unique<storage::WriterExecutor>(std::move(*db), registry);
+    reads = std::move(*storage::ReadPool::Open(options, 2));
+    store = std::make_unique<SqliteTicketStore>(*writer, *reads, &outbox);
+    service = std::make_unique<TicketService>(*store, clock, DefaultPolicies(),
+                                              TicketServiceOptions{}, registry);
+  }
+  ~Stack() {
+    service.reset();
+    store.reset();
+    reads.reset();
+    writer->Stop();
+  }
+  prometheus::Registry registry;
+  NullOutbox outbox;
+  std::unique_ptr<storage::WriterExecutor> writer;
+  std::unique_ptr<storage::ReadPool> reads;
+  std::unique_ptr<SqliteTicketStore> store;
+  std::unique_ptr<TicketService> service;
+};
+
+}  // namespace kefu::ticketing::bench
