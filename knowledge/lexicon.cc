@@ -82,6 +82,33 @@ void Lexicon::ApplySynonyms(std::u32string& chars, std::vector<uint32_t>& begin,
   end = std::move(out_end);
 }
 
+uint8_t QuestionTypeOf(std::u32string_view text) {
+  struct Cue {
+    const char32_t* text;
+    uint8_t bit;
+  };
+  static const Cue kCues[] = {{U"为什么", 1},    {U"为何", 1},   {U"怎么会", 1},   {U"怎么回事", 1},
+                              {U"凭什么", 1},    {U"怎么", 2},   {U"方法", 2},     {U"流程", 2},
+                              {U"步骤", 2},      {U"能不能", 4}, {U"可不可以", 4}, {U"是不是", 4},
+                              {U"吗", 4},        {U"有没有", 4}, {U"是否", 4},     {U"多少", 8},
+                              {U"多久", 8},      {U"几", 8},     {U"多大", 8},     {U"多高", 8},
+                              {U"什么时候", 16}, {U"哪天", 16},  {U"几号", 16},    {U"何时", 16},
+                              {U"哪里", 32},     {U"在哪", 32},  {U"哪儿", 32},    {U"哪个", 32}};
+  uint8_t mask = 0;
+  for (const Cue& c : kCues) {
+    if (text.find(c.text) != std::u32string_view::npos) mask |= c.bit;
+  }
+  if ((mask & 1) != 0) mask &= static_cast<uint8_t>(~2);  // 为什么 contains no 怎么, 怎么会 does
+  return mask;
+}
+
+bool IsNegated(std::u32string_view text) {
+  for (char32_t c : text) {
+    if (c == U'不' || c == U'没' || c == U'无' || c == U'未' || c == U'别') return true;
+  }
+  return false;
+}
+
 std::vector<LearnedWord> LearnVocabulary(const std::vector<std::u32string>& texts,
                                          const VocabularyOptions& options) {
   // Han runs only; other characters are boundaries. 0 marks a boundary neighbour.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,6 +42,11 @@ struct LearnedWord {
 // count, descending. Deterministic for the same input.
 std::vector<LearnedWord> LearnVocabulary(const std::vector<std::u32string>& normalised_texts,
                                          const VocabularyOptions& options = {});
+
+// Question-type bits of a normalised text (1 why, 2 how, 4 yes/no, 8 amount, 16 time, 32 place)
+// and whether it is negated: language-level cues used by the reranker.
+uint8_t QuestionTypeOf(std::u32string_view text);
+bool IsNegated(std::u32string_view text);
 
 class Lexicon {
  public:

@@ -47,6 +47,17 @@ std::shared_ptr<const Analyzer> MakeAnalyzer(const MatcherOptions& options,
 
 }  // namespace
 
+const std::vector<std::pair<std::string, std::string>>& ColloquialSynonyms() {
+  static const std::vector<std::pair<std::string, std::string>> kPairs = {
+      {"咋", "怎么"},     {"为啥", "为什么"}, {"干嘛", "为什么"},   {"如何", "怎么"},
+      {"怎样", "怎么"},   {"怎么样", "怎么"}, {"啥", "什么"},       {"无法", "不能"},
+      {"没法", "不能"},   {"没办法", "不能"}, {"不可以", "不能"},   {"不能够", "不能"},
+      {"能否", "能不能"}, {"可否", "能不能"}, {"嘛", "吗"},         {"退钱", "退款"},
+      {"还钱", "还款"},   {"付钱", "付款"},   {"多长时间", "多久"}, {"何时", "什么时候"},
+  };
+  return kPairs;
+}
+
 std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   size_t cut = max_bytes;
@@ -62,6 +73,11 @@ Matcher::Matcher(MatcherOptions options)
 
 void Matcher::Rebuild(const std::vector<Faq>& faqs, const LexiconEntries& admin) {
   auto lexicon = std::make_shared<Lexicon>();
+  if (options_.colloquial_synonyms) {
+    for (const auto& [variant, canonical] : ColloquialSynonyms()) {
+      lexicon->AddSynonym(FromUtf8(variant), FromUtf8(canonical));
+    }
+  }
   for (const auto& [variant, canonical] : admin.synonyms) {
     lexicon->AddSynonym(Normalize(variant).chars, Normalize(canonical).chars);
   }
@@ -147,20 +163,61 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
   const double k1 = options_.bm25.k1;
   double q_total[2] = {0, 0};
   double bm25_bound = 0;
+  double q_words = 0;
   for (const QueryTerm& t : q) {
     const double w = t.weight * t.idf;
     bm25_bound += w * (k1 + 1);
     if (int s = Slot(t.cls); s >= 0) q_total[s] += w;
+    if (t.word) q_words += 1;
   }
+  const uint8_t q_type = QuestionTypeOf(qchars);
+  const bool q_negated = IsNegated(qchars);
   const Bm25Options& bo = index.options();
   auto kind_weight = [&](TermClass c) {
     return c == TermClass::kChar ? bo.unigram_weight : bo.bigram_weight;
   };
-  for (const ScoredDoc& sd : top) {
+  // IDF-weighted term vectors (sorted by term id) for cosine and centrality.
+  auto doc_vector = [&](const IndexedDoc& d) {
+    std::vector<std::pair<uint32_t, double>> v;
+    v.reserve(d.terms.size());
+    for (const DocTerm& dt : d.terms) {
+      if (Slot(dt.cls) < 0) continue;
+      v.emplace_back(dt.term, dt.filler * kind_weight(dt.cls) * index.Idf(dt.term));
+    }
+    return v;
+  };
+  auto cosine = [](const std::vector<std::pair<uint32_t, double>>& x,
+                   const std::vector<std::pair<uint32_t, double>>& y) {
+    double dot = 0, nx = 0, ny = 0;
+    for (const auto& e : x)
+      nx += e.second * e.second;
+    for (const auto& e : y)
+      ny += e.second * e.second;
+    size_t j = 0;
+    for (const auto& e : x) {
+      while (j < y.size() && y[j].first < e.first)
+        ++j;
+      if (j < y.size() && y[j].first == e.first) dot += e.second * y[j].second;
+    }
+    return nx > 0 && ny > 0 ? dot / std::sqrt(nx * ny) : 0.0;
+  };
+  std::vector<std::pair<uint32_t, double>> qv;
+  for (const QueryTerm& t : q) {
+    if (t.term != kUnknownTerm && Slot(t.cls) >= 0) qv.emplace_back(t.term, t.weight * t.idf);
+  }
+  std::vector<std::vector<std::pair<uint32_t, double>>> dvs;
+  dvs.reserve(top.size());
+  for (const ScoredDoc& sd : top)
+    dvs.push_back(doc_vector(index.doc(sd.doc)));
+  constexpr size_t kCentralityPeers = 5;
+  for (size_t rank = 0; rank < top.size(); ++rank) {
+    const ScoredDoc& sd = top[rank];
     const IndexedDoc& d = index.doc(sd.doc);
     double q_hit[2] = {0, 0}, d_hit[2] = {0, 0}, d_total[2] = {0, 0};
+    double d_words = 0, words_hit = 0;
     size_t qi = 0;
     for (const DocTerm& dt : d.terms) {
+      if (dt.word) d_words += 1;
       const int s = Slot(dt.cls);
       if (s < 0) continue;
       const double dw = dt.filler * kind_weight(dt.cls) * index.Idf(dt.term);
@@ -170,6 +227,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
       if (qi < q.size() && q[qi].term == dt.term) {
         q_hit[s] += q[qi].weight * q[qi].idf;
         d_hit[s] += dw;
+        if (dt.word) words_hit += 1;
       }
     }
     const double max_len = static_cast<double>(std::max(qchars.size(), d.chars.size()));
@@ -188,6 +246,22 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
         ratio(std::abs(static_cast<double>(qchars.size()) - static_cast<double>(d.chars.size())),
               max_len);
     c.f[8] = (!qchars.empty() && qchars == d.chars) ? 1.0 : 0.0;
+    c.f[9] = ratio(words_hit, q_words);
+    c.f[10] = ratio(words_hit, d_words);
+    c.f[11] = q_negated == d.negated ? 1.0 : 0.0;
+    if (q_type != 0 && d.question_type != 0) {
+      c.f[12] = (q_type & d.question_type) != 0 ? 1.0 : -1.0;
+    }
+    c.f[13] = cosine(qv, dvs[rank]);
+    double central = 0;
+    size_t peers = 0;
+    for (size_t o = 0; o < top.size() && peers < kCentralityPeers; ++o) {
+      if (o == rank) continue;
+      central += cosine(dvs[rank], dvs[o]);
+      ++peers;
+    }
+    c.f[14] = peers > 0 ? central / static_cast<double>(peers) : 0.0;
+    c.f[15] = 1.0 / static_cast<double>(rank + 1);
     out.push_back(c);
   }
   return out;
@@ -198,6 +272,7 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
   std::vector<Candidate> cands = Candidates(query);
   std::unordered_map<std::string_view, size_t> best;  // faq_id -> index in out
   std::vector<FaqMatch> out;
+  std::vector<bool> exact;
   for (const Candidate& c : cands) {
     double s = 0;
     for (size_t i = 0; i < kFeatureCount; ++i)
@@ -206,18 +281,34 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
     auto [it, inserted] = best.try_emplace(d.faq_id, out.size());
     if (inserted) {
       out.push_back({d.faq_id, d.question, s, 0, c.bm25});
+      exact.push_back(c.f[8] > 0);
     } else if (s > out[it->second].score) {
       out[it->second] = {d.faq_id, d.question, s, 0, c.bm25};
+      exact[it->second] = exact[it->second] || c.f[8] > 0;
+    } else if (c.f[8] > 0) {
+      exact[it->second] = true;
     }
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FaqMatch& a, const FaqMatch& b) { return a.score > b.score; });
-  for (size_t i = 0; i < out.size(); ++i) {
-    const double margin = i + 1 < out.size() ? out[i].score - out[i + 1].score : out[i].score;
-    out[i].confidence = Confidence(out[i].score, i == 0 ? margin : 0.0);
+  std::vector<size_t> order(out.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return out[a].score > out[b].score; });
+  std::vector<FaqMatch> sorted;
+  sorted.reserve(std::min(k, order.size()));
+  for (size_t r = 0; r < order.size() && r < k; ++r) {
+    FaqMatch m = out[order[r]];
+    const double next = r + 1 < order.size() ? out[order[r + 1]].score : 0.0;
+    m.confidence = Confidence(m.score, r == 0 ? m.score - next : 0.0);
+    // An indexed question matched verbatim (after normalisation) is the FAQ's own phrasing:
+    // certain unless another FAQ carries the same question.
+    const bool runner_up_exact = r + 1 < order.size() && exact[order[r + 1]];
+    if (r == 0 && exact[order[r]] && !runner_up_exact) {
+      m.confidence = std::max(m.confidence, kExactMatchConfidence);
+    }
+    sorted.push_back(std::move(m));
   }
-  if (out.size() > k) out.resize(k);
-  return out;
+  return sorted;
 }
 
 std::vector<CandidateFeatures> Matcher::Explain(std::string_view query, size_t n) const {

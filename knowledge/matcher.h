@@ -28,11 +28,16 @@
 
 namespace kefu::knowledge {
 
-inline constexpr size_t kFeatureCount = 9;
-// Feature order (see Features in matcher.cc).
+inline constexpr size_t kFeatureCount = 16;
+// Feature order (see Matcher::Candidates in matcher.cc).
 inline constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
-    "bm25", "q_char_cov", "d_char_cov", "q_multi_cov", "d_multi_cov",
-    "lcs",  "pinyin_lcs", "len_diff",   "exact"};
+    "bm25",          "q_char_cov", "d_char_cov", "q_multi_cov", "d_multi_cov", "lcs",
+    "pinyin_lcs",    "len_diff",   "exact",      "q_word_cov",  "d_word_cov",  "negation",
+    "question_type", "cosine",     "centrality", "bm25_rr"};
+
+// Confidence of a top-1 FAQ whose question equals the query after normalisation (and no other
+// FAQ's does).
+inline constexpr double kExactMatchConfidence = 0.99;
 
 struct PlattCalibration {
   double bias = -4.0;
@@ -47,7 +52,12 @@ struct MatcherOptions {
   bool learn_vocabulary = true;   // learn lexicon words from the FAQ base on Rebuild
   size_t candidates = 60;         // BM25 candidates (questions) passed to the reranker
   size_t max_query_bytes = 1024;  // longer queries are cut at a character boundary
-  std::array<double, kFeatureCount> rerank_weights = {0.5, 1.0, 0.5, 1.0, 0.5, 0.5, 0.0, -0.2, 0.5};
+  // Fitted on faq-dev (listwise softmax loss + coordinate ascent; docs/knowledge.md).
+  std::array<double, kFeatureCount> rerank_weights = {0.510, 4.518, 1.071,  -1.047, -2.823, 1.675,
+                                                      1.675, 0.077, -0.772, -0.123, 1.739,  0.855,
+                                                      0.006, 2.174, 1.018,  1.179};
+  // Built-in colloquial Mandarin synonyms (咋 -> 怎么, 为啥 -> 为什么, 无法 -> 不能, ...).
+  bool colloquial_synonyms = true;
   PlattCalibration calibration;
   // Bot defaults: answer directly at confidence >= answer_threshold, suggest up to 3 FAQs at
   // >= suggest_threshold, else hand off. Chosen from the reliability table in docs/knowledge.md.
@@ -113,6 +123,9 @@ class Matcher {
   mutable std::shared_mutex mu_;  // guards index_ and the model
   std::unique_ptr<MemoryFaqIndex> index_;
 };
+
+// Generic colloquial Mandarin rewrites used when MatcherOptions::colloquial_synonyms is set.
+const std::vector<std::pair<std::string, std::string>>& ColloquialSynonyms();
 
 // Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence.
 std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);

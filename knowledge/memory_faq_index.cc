@@ -42,6 +42,11 @@ double MemoryFaqIndex::KindWeight(TokenKind kind) const {
   return 1.0;
 }
 
+bool MemoryFaqIndex::IsLexiconWord(const Token& t) const {
+  return (t.kind == TokenKind::kWord || t.kind == TokenKind::kBigram) &&
+         analyzer_->lexicon().IsWord(FromUtf8(t.text));
+}
+
 double MemoryFaqIndex::Idf(uint32_t term) const {
   const double n = static_cast<double>(live_docs_);
   const double df = term < terms_.size() ? terms_[term].df : 0;
@@ -68,15 +73,18 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
     if (inserted) {
       terms_.emplace_back();
       terms_.back().cls = ClassOf(t.kind);
+      terms_.back().word = IsLexiconWord(t);
     }
     if (tf[it->second]++ == 0) {
       const float filler = t.kind == TokenKind::kPinyin
                                ? 1.0f
                                : static_cast<float>(lex.FillerWeight(FromUtf8(t.text)));
-      doc.terms.push_back({it->second, ClassOf(t.kind), filler});
+      doc.terms.push_back({it->second, ClassOf(t.kind), filler, terms_[it->second].word});
     }
   }
   doc.length = static_cast<uint32_t>(a.tokens.size());
+  doc.question_type = QuestionTypeOf(a.text);
+  doc.negated = IsNegated(a.text);
   std::sort(doc.terms.begin(), doc.terms.end(),
             [](const DocTerm& x, const DocTerm& y) { return x.term < y.term; });
   for (const DocTerm& dt : doc.terms) {
@@ -162,6 +170,7 @@ std::vector<QueryTerm> MemoryFaqIndex::PrepareQuery(const Analysis& query) const
     QueryTerm q;
     q.cls = ClassOf(t.kind);
     q.weight = w;
+    q.word = IsLexiconWord(t);
     if (auto id = term_ids_.find(t.text); id != term_ids_.end() && terms_[id->second].df > 0) {
       q.term = id->second;
       q.idf = Idf(q.term);

@@ -39,6 +39,7 @@ struct DocTerm {
   uint32_t term = 0;
   TermClass cls = TermClass::kChar;
   float filler = 1.0f;  // filler damping of this token text
+  bool word = false;    // a lexicon word (learned vocabulary or admin dictionary)
 };
 
 struct IndexedDoc {
@@ -47,6 +48,8 @@ struct IndexedDoc {
   std::u32string chars;        // normalised Han/letter/digit characters only (separators removed)
   std::vector<DocTerm> terms;  // unique terms, sorted by term id
   uint32_t length = 0;         // token count (BM25 document length)
+  uint8_t question_type = 0;   // QuestionTypeOf(chars)
+  bool negated = false;        // IsNegated(chars)
   bool live = true;
 };
 
@@ -58,6 +61,7 @@ struct QueryTerm {
   TermClass cls = TermClass::kChar;
   double weight = 1.0;  // kind weight * filler damping
   double idf = 0;
+  bool word = false;  // a lexicon word
 };
 
 struct ScoredDoc {
@@ -101,11 +105,13 @@ class MemoryFaqIndex final : public FaqIndex {
     uint32_t max_tf = 0;
     uint32_t min_length = UINT32_MAX;  // shortest document ever posted (bound stays valid)
     TermClass cls = TermClass::kChar;
+    bool word = false;
   };
   void AddDoc(const std::string& faq_id, const std::string& question);
   void KillDoc(uint32_t d);
   void Compact();
   double KindWeight(TokenKind kind) const;
+  bool IsLexiconWord(const Token& t) const;
 
   std::shared_ptr<const Analyzer> analyzer_;
   Bm25Options options_;

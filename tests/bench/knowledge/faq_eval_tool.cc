@@ -243,6 +243,19 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
   std::printf("faqs=%zu lexicon_words=%zu build_s=%.2f\n", matcher.faq_count(),
               matcher.lexicon_word_count(), build_s);
+  if (Flag(argc, argv, "--show")) {
+    std::map<std::string, std::string> text;
+    for (const auto& f : faqs->faqs)
+      text[f.id] = f.question;
+    for (size_t i = 0; i < queries->size() && i < 40; ++i) {
+      auto m = matcher.Match((*queries)[i].query, 3);
+      std::printf("%s | gold %s | top %s %s\n", (*queries)[i].query.c_str(),
+                  text[(*queries)[i].faq_id].c_str(),
+                  m.empty() ? "-" : m[0].matched_question.c_str(),
+                  !m.empty() && m[0].faq_id == (*queries)[i].faq_id ? "OK" : "");
+    }
+    return 0;
+  }
   if (!Flag(argc, argv, "--tune")) {
     PrintReport(kk::Evaluate(matcher, *queries, adj));
     return 0;
@@ -257,7 +270,97 @@ int main(int argc, char** argv) {
     }
     qs.push_back(std::move(c));
   }
-  const Weights start = opt.rerank_weights;
+  size_t in_cands = 0;
+  for (const auto& q : qs) {
+    if (std::find(q.faq.begin(), q.faq.end(), q.gold) != q.faq.end()) ++in_cands;
+  }
+  std::printf("candidate recall@%zu: %.4f\n", opt.candidates,
+              static_cast<double>(in_cands) / static_cast<double>(qs.size()));
+  Weights start = opt.rerank_weights;
+  if (Flag(argc, argv, "--listwise")) {
+    // ListNet-style start: softmax cross-entropy of the gold candidate, gradient descent (Adam).
+    Weights w{};
+    std::array<double, kk::kFeatureCount> m{}, v{};
+    const double lr = 0.05, l2 = 1e-3;
+    for (int it = 1; it <= 300; ++it) {
+      std::array<double, kk::kFeatureCount> g{};
+      size_t used = 0;
+      for (size_t qi = 0; qi < qs.size(); ++qi) {
+        if (qi % 2 == 1 && Flag(argc, argv, "--half")) continue;
+        const auto& q = qs[qi];
+        size_t gi = q.faq.size();
+        for (size_t i = 0; i < q.faq.size(); ++i) {
+          if (q.faq[i] == q.gold) gi = i;
+        }
+        if (gi == q.faq.size()) continue;
+        ++used;
+        std::vector<double> sc(q.faq.size());
+        double mx = -1e300;
+        for (size_t i = 0; i < q.faq.size(); ++i) {
+          double x = 0;
+          for (size_t k = 0; k < w.size(); ++k)
+            x += w[k] * q.f[i][k];
+          sc[i] = x;
+          mx = std::max(mx, x);
+        }
+        double z = 0;
+        for (double& x : sc)
+          z += (x = std::exp(x - mx));
+        for (size_t i = 0; i < q.faq.size(); ++i) {
+          const double p = sc[i] / z - (i == gi ? 1.0 : 0.0);
+          for (size_t k = 0; k < w.size(); ++k)
+            g[k] += p * q.f[i][k];
+        }
+      }
+      for (size_t k = 0; k < w.size(); ++k) {
+        const double gk = g[k] / static_cast<double>(std::max<size_t>(1, used)) + l2 * w[k];
+        m[k] = 0.9 * m[k] + 0.1 * gk;
+        v[k] = 0.999 * v[k] + 0.001 * gk * gk;
+        const double mh = m[k] / (1 - std::pow(0.9, it));
+        const double vh = v[k] / (1 - std::pow(0.999, it));
+        w[k] -= lr * mh / (std::sqrt(vh) + 1e-8);
+      }
+    }
+    start = w;
+    if (Flag(argc, argv, "--half")) {
+      Ranked held = Score(qs, w, 1, 2, true);
+      std::printf("listwise trained on even, held-out odd: mrr %.4f top1 %.4f r5 %.4f\n", held.mrr,
+                  held.top1, held.r5);
+    }
+    std::printf("listwise start = {");
+    for (double x : start)
+      std::printf("%.3f, ", x);
+    std::printf("}\n");
+  }
+  if (Flag(argc, argv, "--pairwise")) {
+    // RankNet-style start: logistic regression on (gold - other) feature differences.
+    std::vector<std::vector<double>> px;
+    std::vector<int> py;
+    for (const auto& q : qs) {
+      size_t g = q.faq.size();
+      for (size_t i = 0; i < q.faq.size(); ++i) {
+        if (q.faq[i] == q.gold) g = i;
+      }
+      if (g == q.faq.size()) continue;
+      for (size_t i = 0; i < q.faq.size(); ++i) {
+        if (q.faq[i] == q.gold) continue;
+        std::vector<double> row(kk::kFeatureCount + 1, 0.0);
+        const double sign = (px.size() % 2 == 0) ? 1.0 : -1.0;
+        for (size_t k = 0; k < kk::kFeatureCount; ++k)
+          row[k + 1] = sign * (q.f[g][k] - q.f[i][k]);
+        px.push_back(row);
+        py.push_back(sign > 0 ? 1 : 0);
+      }
+    }
+    std::vector<double> b = FitLogistic(px, py, 1.0);
+    const double scale = b[1] != 0 ? 0.5 / b[1] : 1.0;
+    for (size_t k = 0; k < kk::kFeatureCount; ++k)
+      start[k] = b[k + 1] * std::abs(scale);
+    std::printf("pairwise start = {");
+    for (double x : start)
+      std::printf("%.3f, ", x);
+    std::printf("}\n");
+  }
   for (int fold = 0; fold < 2; ++fold) {
     Weights w = Tune(qs, start, fold, 2);
     Ranked held = Score(qs, w, fold, 2, true);
