@@ -48,7 +48,8 @@ struct BotOptions {
   std::vector<std::string> handoff_keywords = {"转人工", "人工",   "人工客服",
                                                "客服",   "找客服", "投诉"};
   // A message of at most `handoff_phrase_max_code_points` containing one of these hands off
-  // ("我要转人工", "帮我找客服谢谢").
+  // ("我要转人工", "帮我找客服谢谢"), unless the FAQ answers it with answer confidence
+  // ("人工客服什么时候上班").
   std::vector<std::string> handoff_phrases = {"转人工", "人工客服", "找客服",
                                               "找人工", "真人客服", "投诉"};
   int handoff_phrase_max_code_points = 15;

@@ -128,6 +128,7 @@ void ConversationEngine::WorkerLoop(Worker& w) {
                                    msg->inbound_id, msg->channel, msg->app, s.ToString());
                    }
                    Finished(s, *out);
+                   if (options_.on_finished) options_.on_finished(s, msg->inbound_id);
                  });
   }
 }

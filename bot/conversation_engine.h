@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,9 @@ struct EngineOptions {
   int workers = 1;
   // Candidates asked from the matcher.
   int match_top_k = 5;
+  // Called on the writer thread after each submitted message's job finished (its Status and
+  // inbound id); for latency measurements. Must be quick.
+  std::function<void(const Status&, int64_t inbound_id)> on_finished;
 };
 
 // What one processed message did (returned by ProcessNow, for tests and tools).

@@ -100,11 +100,13 @@ bool Contains(const std::vector<std::string>& list, const std::string& normalize
 
 DialoguePolicy::DialoguePolicy(BotOptions options) : options_(std::move(options)) {}
 
-bool DialoguePolicy::IsHandoffText(const std::string& normalized) const {
-  if (normalized.empty()) return false;
-  if (Contains(options_.handoff_keywords, normalized)) return true;
-  if (CountCodePoints(normalized) >
-      static_cast<std::size_t>(options_.handoff_phrase_max_code_points)) {
+bool DialoguePolicy::IsHandoffKeyword(const std::string& normalized) const {
+  return !normalized.empty() && Contains(options_.handoff_keywords, normalized);
+}
+
+bool DialoguePolicy::HasHandoffPhrase(const std::string& normalized) const {
+  if (normalized.empty() || CountCodePoints(normalized) >
+                                static_cast<std::size_t>(options_.handoff_phrase_max_code_points)) {
     return false;
   }
   return std::any_of(options_.handoff_phrases.begin(), options_.handoff_phrases.end(),
@@ -118,7 +120,7 @@ DialoguePolicy::TextKind DialoguePolicy::Classify(const DialogueState& state,
                                                   const PolicyInput& input, int& choice) const {
   if (IsBlankOrEmojiOnly(input.text)) return TextKind::kEmpty;
   const std::string normalized = NormalizeForMatch(input.text);
-  if (IsHandoffText(normalized)) return TextKind::kHandoff;
+  if (IsHandoffKeyword(normalized)) return TextKind::kHandoff;
   if (!state.pending_suggestions.empty()) {
     if (const auto n = ParseChoiceNumber(normalized);
         n && *n <= static_cast<int>(state.pending_suggestions.size())) {
@@ -136,6 +138,7 @@ DialoguePolicy::TextKind DialoguePolicy::Classify(const DialogueState& state,
     if (Contains(options_.feedback_yes, normalized)) return TextKind::kFeedbackYes;
     if (Contains(options_.feedback_no, normalized)) return TextKind::kFeedbackNo;
   }
+  if (HasHandoffPhrase(normalized)) return TextKind::kHandoffPhrase;
   return TextKind::kQuestion;
 }
 
@@ -149,7 +152,8 @@ std::optional<std::string> DialoguePolicy::MatchQuery(const DialogueState& state
   const DialogueState effective =
       state.state == ConversationState::kClosed ? DialogueState{} : state;
   int choice = 0;
-  if (Classify(effective, input, choice) != TextKind::kQuestion) return std::nullopt;
+  const TextKind kind = Classify(effective, input, choice);
+  if (kind != TextKind::kQuestion && kind != TextKind::kHandoffPhrase) return std::nullopt;
   return Trim(
       TruncateCodePoints(input.text, static_cast<std::size_t>(options_.max_query_code_points)));
 }
@@ -164,9 +168,11 @@ Decision DialoguePolicy::Decide(const DialogueState& state, const PolicyInput& i
       state.state == ConversationState::kWithAgent) {
     if (input.type == InboundType::kEvent) return d;
     d.forward_to_agent = true;
-    const bool asks_again =
-        (input.type == InboundType::kText && IsHandoffText(NormalizeForMatch(input.text))) ||
-        (input.type == InboundType::kButton && input.button == kButtonHandoff);
+    const std::string normalized =
+        input.type == InboundType::kText ? NormalizeForMatch(input.text) : std::string();
+    const bool asks_again = (input.type == InboundType::kText &&
+                             (IsHandoffKeyword(normalized) || HasHandoffPhrase(normalized))) ||
+                            (input.type == InboundType::kButton && input.button == kButtonHandoff);
     if (state.state == ConversationState::kWaitingAgent && asks_again) {
       d.repeat_queue_position = true;
       d.replies.push_back(HandoffNotice(window, input.now));
@@ -236,6 +242,16 @@ Decision DialoguePolicy::Decide(const DialogueState& state, const PolicyInput& i
     case TextKind::kHandoff:
       HandoffInto(d, HandoffReason::kKeyword, window, input.now);
       return d;
+    case TextKind::kHandoffPhrase: {
+      const bool answerable = std::any_of(
+          match.candidates.begin(), match.candidates.end(),
+          [this](const MatchCandidate& c) { return c.confidence >= options_.answer_threshold; });
+      if (!answerable) {
+        HandoffInto(d, HandoffReason::kKeyword, window, input.now);
+        return d;
+      }
+      break;  // a question about human service that the FAQ answers
+    }
     case TextKind::kChoice: {
       const MatchCandidate picked = d.next.pending_suggestions[static_cast<std::size_t>(choice)];
       AnswerInto(d, picked, channel);

@@ -39,9 +39,20 @@ class DialoguePolicy {
   std::string FormatResumeTime(TimePoint t, TimePoint now) const;
 
  private:
-  enum class TextKind { kChoice, kHandoff, kFeedbackYes, kFeedbackNo, kEmpty, kQuestion };
+  // kHandoffPhrase: a short message containing a hand-off phrase ("人工客服什么时候上班"); it hands
+  // off unless the matcher answers it with answer confidence.
+  enum class TextKind {
+    kChoice,
+    kHandoff,
+    kHandoffPhrase,
+    kFeedbackYes,
+    kFeedbackNo,
+    kEmpty,
+    kQuestion
+  };
   TextKind Classify(const DialogueState& state, const PolicyInput& input, int& choice) const;
-  bool IsHandoffText(const std::string& normalized) const;
+  bool IsHandoffKeyword(const std::string& normalized) const;
+  bool HasHandoffPhrase(const std::string& normalized) const;
 
   Reply Greeting(const std::string& channel) const;
   Reply Answer(const MatchCandidate& c, const std::string& channel) const;

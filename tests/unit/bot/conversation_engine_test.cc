@@ -272,7 +272,9 @@ TEST_F(EngineTest, ImageAndEmptyTextGetHelpWithoutTheMatcher) {
 }
 
 TEST_F(EngineTest, SubmittedMessagesOfAConversationAreProcessedInOrder) {
-  MakeEngine(EngineOptions{.workers = 2, .match_top_k = 5});
+  EngineOptions two_workers;
+  two_workers.workers = 2;
+  MakeEngine(two_workers);
   std::vector<std::string> expected_a, expected_b;
   for (int i = 0; i < 40; ++i) {
     const std::string text = "问题" + std::to_string(i);
