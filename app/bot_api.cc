@@ -11,7 +11,12 @@
 
 #include "app/api_support.h"
 #include "bot/conversation_engine.h"
+#include "bot/knowledge_faq_matcher.h"
 #include "bot/sqlite_conversation_store.h"
+#include "bot/ticketing_handoff_desk.h"
+#include "knowledge/faq_store.h"
+#include "knowledge/matcher.h"
+#include "ticketing/ticket_service.h"
 
 namespace kefu::app {
 namespace {
@@ -92,10 +97,25 @@ class BotModule final : public Module {
 
   Status Start() override {
     ServiceRegistry& r = services_->registry;
-    auto* matcher = r.Get<bot::FaqMatcher>();
+    const bot::FaqMatcher* matcher = r.Get<bot::FaqMatcher>();
+    if (matcher == nullptr) matcher = OwnMatcher(r);
+    bot::HandoffDesk* desk = r.Get<bot::HandoffDesk>();
+    if (desk == nullptr) {
+      if (auto* service = r.Get<ticketing::TicketService>()) {
+        bot::TicketingHandoffOptions o;
+        // Service hours: the first SLA calendar (the hand-off group's calendar once groups
+        // carry one).
+        if (!service->policies().calendars().empty()) {
+          o.calendar = service->policies().calendars().front();
+        }
+        own_desk_ = std::make_unique<bot::TicketingHandoffDesk>(*service, services_->writer,
+                                                                services_->clock, o);
+        own_desk_->Start();
+        desk = own_desk_.get();
+      }
+    }
     auto* ledger = r.Get<bot::InboundLedger>();
     auto* outbox = r.Get<bot::ReplyOutbox>();
-    auto* desk = r.Get<bot::HandoffDesk>();
     if (!matcher || !ledger || !outbox || !desk) {
       spdlog::warn("bot engine not started: missing port matcher={} ledger={} outbox={} desk={}",
                    matcher != nullptr, ledger != nullptr, outbox != nullptr, desk != nullptr);
@@ -105,17 +125,38 @@ class BotModule final : public Module {
         services_->writer, bot::DialoguePolicy(options_), *matcher, *ledger, *outbox, *desk,
         services_->clock, services_->metrics);
     submitter_.set_target(engine_.get());
+    spdlog::info("bot engine started");
     return Status::Ok();
   }
 
   void Stop() override {
     submitter_.set_target(nullptr);
     if (engine_) engine_->Stop();
+    if (own_desk_) own_desk_->Stop();
   }
 
  private:
+  // Without a provided bot::FaqMatcher: an adapter over the knowledge module's Matcher, loaded
+  // once from its FaqStore (FAQ edits after start are seen only if the knowledge module updates
+  // the provided Matcher and Provides its own bot::FaqMatcher instead).
+  const bot::FaqMatcher* OwnMatcher(ServiceRegistry& r) {
+    auto* matcher = r.Get<knowledge::Matcher>();
+    auto* faqs = r.Get<knowledge::FaqStore>();
+    if (matcher == nullptr || faqs == nullptr) return nullptr;
+    auto all = services_->reads.Read([faqs](storage::Database& db) { return faqs->LoadAll(db); });
+    if (!all.ok()) {
+      spdlog::error("bot cannot load FAQs error={}", all.status().ToString());
+      return nullptr;
+    }
+    own_matcher_ = std::make_unique<bot::KnowledgeFaqMatcher>(*matcher);
+    own_matcher_->Reload(*all);
+    return own_matcher_.get();
+  }
+
   bot::BotOptions options_;
   Services* services_ = nullptr;
+  std::unique_ptr<bot::KnowledgeFaqMatcher> own_matcher_;
+  std::unique_ptr<bot::TicketingHandoffDesk> own_desk_;
   ForwardingSubmitter submitter_;
   std::unique_ptr<bot::ConversationEngine> engine_;
 };

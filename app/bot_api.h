@@ -28,7 +28,11 @@ void ReadBotOptions(const ConfigSection& bot_table, bot::BotOptions& out);
 
 // The "bot" module: migrations of bot::SqliteConversationStore, the REST routes, and (in Start)
 // the ConversationEngine over the ports other modules Provide():
-//   bot::FaqMatcher, bot::InboundLedger, bot::ReplyOutbox, bot::HandoffDesk.
+//   bot::FaqMatcher   (else: a bot::KnowledgeFaqMatcher over a provided knowledge::Matcher,
+//                      loaded from a provided knowledge::FaqStore),
+//   bot::InboundLedger, bot::ReplyOutbox (the channels module),
+//   bot::HandoffDesk  (else: a bot::TicketingHandoffDesk over a provided
+//                      ticketing::TicketService, started and stopped by this module).
 // It Provides bot::InboundSubmitter in Init (forwarding to the engine once started) for the
 // channels' InboundSink. When a port is missing the engine is not started (logged); REST works.
 std::unique_ptr<Module> MakeBotModule(bot::BotOptions options = {});
