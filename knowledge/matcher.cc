@@ -71,7 +71,22 @@ Matcher::Matcher(MatcherOptions options)
       index_(std::make_unique<MemoryFaqIndex>(MakeAnalyzer(options_, std::make_shared<Lexicon>()),
                                               options_.bm25)) {}
 
+void Matcher::SetLexiconEntries(LexiconEntries admin) {
+  std::unique_lock lock(mu_);
+  admin_ = std::move(admin);
+}
+
 void Matcher::Rebuild(const std::vector<Faq>& faqs, const LexiconEntries& admin) {
+  SetLexiconEntries(admin);
+  Rebuild(faqs);
+}
+
+void Matcher::Rebuild(const std::vector<Faq>& faqs) {
+  LexiconEntries admin;
+  {
+    std::shared_lock lock(mu_);
+    admin = admin_;
+  }
   auto lexicon = std::make_shared<Lexicon>();
   if (options_.colloquial_synonyms) {
     for (const auto& [variant, canonical] : ColloquialSynonyms()) {

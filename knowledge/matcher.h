@@ -89,9 +89,13 @@ class Matcher {
  public:
   explicit Matcher(MatcherOptions options = {});
 
-  // Replaces the whole base: builds the lexicon (admin entries + words learned from all questions
-  // when options.learn_vocabulary) and indexes every enabled FAQ.
-  void Rebuild(const std::vector<Faq>& faqs, const LexiconEntries& admin = {});
+  // Replaces the whole base: builds the lexicon (the admin entries last set + words learned from
+  // all questions when options.learn_vocabulary) and indexes every enabled FAQ.
+  void Rebuild(const std::vector<Faq>& faqs);
+  // Sets the admin entries, then Rebuild(faqs).
+  void Rebuild(const std::vector<Faq>& faqs, const LexiconEntries& admin);
+  // Admin dictionary and synonyms used by later Rebuild(faqs) calls.
+  void SetLexiconEntries(LexiconEntries admin);
   // Adds or replaces one FAQ (disabled -> removed); visible to the next Match.
   Status Upsert(const Faq& faq);
   Status Remove(std::string_view faq_id);
@@ -120,7 +124,8 @@ class Matcher {
   std::vector<Candidate> Candidates(std::string_view query) const;
 
   MatcherOptions options_;
-  mutable std::shared_mutex mu_;  // guards index_ and the model
+  mutable std::shared_mutex mu_;  // guards index_, admin_ and the model
+  LexiconEntries admin_;
   std::unique_ptr<MemoryFaqIndex> index_;
 };
 
