@@ -158,8 +158,9 @@ OutboxDispatcher::~OutboxDispatcher() {
   Stop();
 }
 
-void OutboxDispatcher::AddSender(std::string channel, ChannelSender* sender) {
-  senders_[std::move(channel)] = sender;
+void OutboxDispatcher::AddSender(const std::string& channel, const std::string& app,
+                                 ChannelSender* sender) {
+  senders_[channel + "|" + app] = sender;
 }
 
 Status OutboxDispatcher::Record(const OutboxRow& row, const SendOutcome& outcome, TimePoint now) {
@@ -235,10 +236,13 @@ Status OutboxDispatcher::Record(const OutboxRow& row, const SendOutcome& outcome
 void OutboxDispatcher::SendDestination(std::vector<OutboxRow> rows, int* sent) {
   for (const OutboxRow& row : rows) {
     TimePoint now = clock_.Now();
-    auto it = senders_.find(row.message.channel);
+    auto it = senders_.find(row.message.channel + "|" + row.message.app);
     if (it == senders_.end()) {
-      (void)Record(
-          row, {SendOutcome::Kind::kDead, "no sender for channel " + row.message.channel, {}}, now);
+      (void)Record(row,
+                   {SendOutcome::Kind::kDead,
+                    "no sender for " + row.message.channel + " app " + row.message.app,
+                    {}},
+                   now);
       continue;
     }
     ChannelSender* sender = it->second;

@@ -131,8 +131,8 @@ class OutboxDispatcher {
   OutboxDispatcher(const OutboxDispatcher&) = delete;
   OutboxDispatcher& operator=(const OutboxDispatcher&) = delete;
 
-  // Registers the sender for a channel name. Call before Start()/RunOnce().
-  void AddSender(std::string channel, ChannelSender* sender);
+  // Registers the sender for rows of (channel, app). Not owned. Call before Start()/RunOnce().
+  void AddSender(const std::string& channel, const std::string& app, ChannelSender* sender);
   // One round: sends every due row (respecting limits) and records results. Blocks until done.
   // Returns the number of rows sent. Used by Start()'s loop and by tests driving a FakeClock.
   int RunOnce();

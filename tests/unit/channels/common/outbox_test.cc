@@ -93,7 +93,7 @@ TEST(OutboxDispatcher, HundredRepliesToOneMemberAllDeliveredNeverMoreThanThirtyP
   FakeClock clock;
   ScriptedSender sender(clock);
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   for (int i = 0; i < 100; ++i) {
     Enqueue(db,
             Msg("zhangsan", std::string("r").append(std::to_string(i)),
@@ -128,7 +128,7 @@ TEST(OutboxDispatcher, TransientFailureRetriesWithBackoffThenDeadLettersWithPlat
   opts.max_attempts = 3;
   opts.base_backoff = seconds(10);
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry, opts);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   for (int i = 0; i < 3; ++i) {
     sender.script.push_back({SendOutcome::Kind::kRetry, "http 502", {}});
   }
@@ -169,7 +169,7 @@ TEST(OutboxDispatcher, PlatformRateLimitWaitsWithoutCountingAnAttempt) {
   FakeClock clock;
   ScriptedSender sender(clock);
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   sender.script.push_back(
       {SendOutcome::Kind::kRateLimited, "45009 api freq out of limit", clock.Now() + seconds(60)});
   Enqueue(db, Msg("u", "a", "k1"), clock.NowUnixMs());
@@ -192,7 +192,7 @@ TEST(OutboxDispatcher, HeldRowIsReportedAndNotSent) {
   FakeClock clock;
   ScriptedSender sender(clock);
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   Enqueue(db, Msg("u", "hold me", "k1"), clock.NowUnixMs());
   EXPECT_EQ(dispatcher.RunOnce(), 0);
   EXPECT_TRUE(sender.sent_at.empty());
@@ -213,7 +213,7 @@ TEST(OutboxDispatcher, UnsentRowsSurviveARestart) {
   }
   ScriptedSender sender(clock);
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   EXPECT_EQ(dispatcher.RunOnce(), 1);
   EXPECT_EQ(dispatcher.RunOnce(), 0);
   EXPECT_EQ(sender.contents, std::vector<std::string>{"after crash"});
@@ -224,7 +224,7 @@ TEST(OutboxDispatcher, DifferentDestinationsAreIndependent) {
   FakeClock clock;
   ScriptedSender sender(clock, {1, seconds(60)});
   OutboxDispatcher dispatcher(*db.writer, *db.reads, clock, db.registry);
-  dispatcher.AddSender("test", &sender);
+  dispatcher.AddSender("test", "main", &sender);
   Enqueue(db, Msg("a", "1", "k1"), clock.NowUnixMs());
   Enqueue(db, Msg("a", "2", "k2"), clock.NowUnixMs());
   Enqueue(db, Msg("b", "3", "k3"), clock.NowUnixMs());

@@ -226,7 +226,7 @@ TEST(DingtalkSender, RepliesBySessionWebhookUntilExpiryThenByOpenApi) {
   DingtalkApi api(e.app, e.http, e.clock);
   DingtalkSender sender(e.app, api, e.http, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("dingtalk", &sender);
+  d.AddSender("dingtalk", "main", &sender);
   nlohmann::json ctx = {{"conversationType", "1"},
                         {"senderStaffId", "staff1"},
                         {"robotCode", "dingrobot"},
@@ -251,7 +251,7 @@ TEST(DingtalkSender, GroupFallbackUsesGroupSendAndTokenIsRefreshedOnce) {
   DingtalkApi api(e.app, e.http, e.clock);
   DingtalkSender sender(e.app, api, e.http, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("dingtalk", &sender);
+  d.AddSender("dingtalk", "main", &sender);
   nlohmann::json ctx = {{"conversationType", "2"}, {"conversationId", "cidG"}, {"robotCode", "r"}};
   e.Enqueue("k1", "staff1", ctx);
   EXPECT_EQ(d.RunOnce(), 1);
@@ -269,7 +269,7 @@ TEST(DingtalkSender, RobotBudgetIsTwentyPerMinuteAndQueued) {
   DingtalkApi api(e.app, e.http, e.clock);
   DingtalkSender sender(e.app, api, e.http, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("dingtalk", &sender);
+  d.AddSender("dingtalk", "main", &sender);
   nlohmann::json ctx = {{"conversationType", "1"}, {"robotCode", "r"}};
   for (int i = 0; i < 25; ++i)
     e.Enqueue(std::string("k").append(std::to_string(i)), "staff1", ctx);

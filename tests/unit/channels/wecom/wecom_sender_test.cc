@@ -54,7 +54,7 @@ TEST(WecomSender, HundredRepliesToOneMemberAreAllDeliveredNeverMoreThanThirtyPer
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.secret, e.http, e.clock);
   WecomSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom", &sender);
+  d.AddSender("wecom", "main", &sender);
   for (int i = 0; i < 100; ++i) {
     Enqueue(e.db,
             Reply("wecom", "zhangsan", std::string("r").append(std::to_string(i)),
@@ -93,7 +93,7 @@ TEST(WecomSender, ExpiredTokenIsRefreshedOnceAndTheSendSucceeds) {
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.secret, e.http, e.clock);
   WecomSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom", &sender);
+  d.AddSender("wecom", "main", &sender);
   Enqueue(e.db, Reply("wecom", "u", "one", "k1"), e.clock.NowUnixMs());
   EXPECT_EQ(d.RunOnce(), 1);
   e.wecom.ExpireTokens();
@@ -108,7 +108,7 @@ TEST(WecomSender, BadSecretDeadLettersWithoutRetryingGettokenInALoop) {
   WecomApi api(e.app.api_base, e.app.corp_id, "wrong", e.http, e.clock);
   WecomSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom", &sender);
+  d.AddSender("wecom", "main", &sender);
   for (int i = 0; i < 5; ++i) {
     Enqueue(e.db,
             Reply("wecom", std::string("u").append(std::to_string(i)), "x",
@@ -130,7 +130,7 @@ TEST(WecomSender, RateLimitErrorBacksOffSixtySecondsAnd5xxRetries) {
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.secret, e.http, e.clock);
   WecomSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom", &sender);
+  d.AddSender("wecom", "main", &sender);
   e.wecom.Inject(FakeWecom::kMessageSend, {Fault::Kind::kErrcode, 45009, {}});
   e.wecom.Inject(FakeWecom::kMessageSend, {Fault::Kind::kHttpStatus, 503, {}});
   Enqueue(e.db, Reply("wecom", "u", "x", "k"), e.clock.NowUnixMs());
@@ -150,7 +150,7 @@ TEST(WecomSender, LongTextIsSplitAt2048BytesOnCodePoints) {
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.secret, e.http, e.clock);
   WecomSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom", &sender);
+  d.AddSender("wecom", "main", &sender);
   std::string text;
   for (int i = 0; i < 1000; ++i)
     text += "😀";
@@ -178,7 +178,7 @@ TEST(KfSender, SixthReplyInsideTheWindowIsHeldAndReportedNotSent) {
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
   KfSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom_kf", &sender);
+  d.AddSender("wecom_kf", "main", &sender);
   ASSERT_TRUE(
       e.db.writer
           ->Run([&](storage::Database& db) {
@@ -210,7 +210,7 @@ TEST(KfSender, ReplyAfter48HoursIsHeld) {
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
   KfSender sender(e.app, api, e.clock);
   OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
-  d.AddSender("wecom_kf", &sender);
+  d.AddSender("wecom_kf", "main", &sender);
   ASSERT_TRUE(
       e.db.writer
           ->Run([&](storage::Database& db) {
