@@ -16,15 +16,21 @@ rounds=${5:-3}
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT
 
-# start_server BINARY [ARGS...] -> prints the port
+# start_server BINARY [ARGS...] -> sets $port and appends the pid to $pids. Not called in a
+# subshell, so the pid reaches the EXIT trap; the server's output goes to a file, so a pipe
+# after this script is not held open by it.
 start_server() {
-  local out port="" binary=$1
+  local out binary=$1
   shift
   out=$(mktemp)
-  "$binary" --port 0 --threads "$threads" "$@" >"$out" &
+  port=""
+  "$binary" --port 0 --threads "$threads" "$@" >"$out" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
     port=$(awk '/^PORT /{print $2}' "$out")
@@ -33,7 +39,6 @@ start_server() {
   done
   rm -f "$out"
   [[ -n $port ]] || { echo "$binary did not start" >&2; exit 1; }
-  echo "$port"
 }
 
 # to_ms "1.23ms" | "850.00us" | "1.02s" -> milliseconds
@@ -60,9 +65,12 @@ run() {
 
 echo "wrk -t2 -c$connections -d$duration --latency; server threads=$threads; $(nproc) cores;" \
      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo_port=$(start_server "$build/bin/kefu_bench_echo_server")
-raw_port=$(start_server "$build/bin/kefu_bench_echo_server" --no-timeouts 1)
-kefu_port=$(start_server "$build/bin/kefu_bench_noop_server")
+start_server "$build/bin/kefu_bench_echo_server"
+echo_port=$port
+start_server "$build/bin/kefu_bench_echo_server" --no-timeouts 1
+raw_port=$port
+start_server "$build/bin/kefu_bench_noop_server"
+kefu_port=$port
 for url in "http://127.0.0.1:$echo_port/noop" "http://127.0.0.1:$raw_port/noop" \
            "http://127.0.0.1:$kefu_port/noop"; do
   wrk -t2 -c"$connections" -d2s "$url" >/dev/null  # warm-up
