@@ -177,6 +177,10 @@ class HttpServerTest : public ::testing::Test {
       workers_.emplace_back([respond, who] { respond(HttpResponse::Text(200, "hello " + who)); });
     });
     router_.Add("GET", "/dropped", [](HttpRequest&, HttpResponder) {});
+    router_.Add("GET", "/twice", [](HttpRequest&, HttpResponder respond) {
+      respond(HttpResponse::Text(200, "first"));
+      respond(HttpResponse::Text(200, "second"));
+    });
     router_.Add("POST", "/held", [this](HttpRequest& req, HttpResponder respond) {
       held_body_ = req.body;
       held_.set_value(std::move(respond));
@@ -411,6 +415,36 @@ TEST_F(HttpServerTest, ResponderDroppedWithoutAnsweringGives500) {
   auto again = c.Roundtrip(Get("/echo/1"));  // the connection is still usable
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(HttpServerTest, ResponderCalledTwiceSendsOnlyTheFirstResponse) {
+  StartServer();
+  Client c(server_->port());
+  auto r = c.Roundtrip(Get("/twice"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "first");
+  auto next = c.Roundtrip(Post("/echo", "next"));  // no stray second response in between
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "next");
+}
+
+TEST_F(HttpServerTest, Http10WithoutKeepAliveIsClosedAfterTheResponse) {
+  StartServer();
+  Client c(server_->port());
+  auto r = c.Roundtrip("GET /echo/1 HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(HttpServerTest, ConnectionCloseRequestIsHonoured) {
+  StartServer();
+  Client c(server_->port());
+  auto r = c.Roundtrip(Get("/echo/1", "Connection: close\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(c.WaitForClose());
 }
 
 TEST_F(HttpServerTest, ThrowingSyncHandlerGives500) {
