@@ -49,6 +49,11 @@ void FakeServer::ClearRequests() {
   requests_.clear();
 }
 
+void FakeServer::ClearFaults() {
+  std::lock_guard lock(mu_);
+  faults_.clear();
+}
+
 nlohmann::json FakeServer::ErrorBody(int code) const {
   return {{"errcode", code}, {"errmsg", "injected error " + std::to_string(code)}};
 }

@@ -58,6 +58,8 @@ class FakeServer {
   std::vector<RecordedRequest> Requests(const std::string& path = "") const;
   size_t Count(const std::string& path) const { return Requests(path).size(); }
   void ClearRequests();
+  // Drops every queued fault.
+  void ClearFaults();
 
  protected:
   using JsonHandler = std::function<nlohmann::json(const RecordedRequest&)>;
