@@ -1,5 +1,6 @@
 #include "ticketing/sqlite_ticket_store.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -107,9 +108,10 @@ constexpr char kSelectEvents[] =
 constexpr char kInsertEvent[] =
     "INSERT INTO ticket_events(ticket_id, kind, actor_kind, actor_id, at_ms, field, before, "
     "after, body, instance) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr char kDeleteMetrics[] = "DELETE FROM sla_metric_results WHERE ticket_id = ?";
-constexpr char kInsertMetric[] =
-    "INSERT INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
+constexpr char kDeleteMetric[] =
+    "DELETE FROM sla_metric_results WHERE ticket_id = ? AND metric = ? AND instance = ?";
+constexpr char kUpsertMetric[] =
+    "INSERT OR REPLACE INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
     "business_hours, start_ms, due_ms, fulfilled_ms, target_minutes, actual_minutes, breached, "
     "late_by_minutes, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectTimers[] =
@@ -256,6 +258,17 @@ Result<std::vector<MetricResult>> ReadMetrics(storage::Statement& s) {
   return out;
 }
 
+// Equal apart from the running actual/late-by of an instance that is still open: those are
+// refreshed whenever anything else about the instance changes, and are final once it is fulfilled.
+bool SameOutcome(const MetricResult& a, const MetricResult& b) {
+  const bool open = !b.fulfilled_at.has_value();
+  return a.policy == b.policy && a.priority == b.priority && a.group == b.group &&
+         a.business_hours == b.business_hours && a.start == b.start && a.due == b.due &&
+         a.fulfilled_at == b.fulfilled_at && a.target_minutes == b.target_minutes &&
+         a.breached == b.breached && a.state == b.state &&
+         (open || (a.actual_minutes == b.actual_minutes && a.late_by_minutes == b.late_by_minutes));
+}
+
 class SqliteTicketTx final : public TicketTx {
  public:
   SqliteTicketTx(storage::Database& db, ReplySink* replies) : db_(db), replies_(replies) {}
@@ -299,11 +312,25 @@ class SqliteTicketTx final : public TicketTx {
   }
 
   Status PutMetrics(TicketId id, const std::vector<MetricResult>& results) override {
-    KEFU_ASSIGN_OR_RETURN(auto* del, db_.Prepare(kDeleteMetrics));
-    KEFU_RETURN_IF_ERROR(del->Bind(1, id));
-    KEFU_RETURN_IF_ERROR(del->Run());
+    // Rewrite only what changed: most operations leave most metric rows as they were.
+    KEFU_ASSIGN_OR_RETURN(auto* sel, db_.Prepare(kSelectMetricsOf));
+    KEFU_RETURN_IF_ERROR(sel->Bind(1, id));
+    KEFU_ASSIGN_OR_RETURN(std::vector<MetricResult> stored, ReadMetrics(*sel));
+    for (const auto& old : stored) {
+      const bool kept = std::any_of(results.begin(), results.end(), [&](const MetricResult& r) {
+        return r.metric == old.metric && r.instance == old.instance;
+      });
+      if (kept) continue;
+      KEFU_ASSIGN_OR_RETURN(auto* del, db_.Prepare(kDeleteMetric));
+      KEFU_RETURN_IF_ERROR(del->BindAll(id, ToString(old.metric), old.instance));
+      KEFU_RETURN_IF_ERROR(del->Run());
+    }
     for (const auto& r : results) {
-      KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertMetric));
+      auto same = std::find_if(stored.begin(), stored.end(), [&](const MetricResult& old) {
+        return old.metric == r.metric && old.instance == r.instance;
+      });
+      if (same != stored.end() && SameOutcome(*same, r)) continue;
+      KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kUpsertMetric));
       KEFU_RETURN_IF_ERROR(s->BindAll(
           id, ToString(r.metric), r.instance, r.policy, ToString(r.priority), r.group,
           r.business_hours, ToUnixMs(r.start), OptMs(r.due), OptMs(r.fulfilled_at),

@@ -83,7 +83,9 @@ class TicketTx {
   // Appends an event and returns its id. AlreadyExists if the same SLA warning/breach (ticket,
   // kind, metric, instance) is already recorded: each fires once.
   virtual Result<int64_t> Append(const TicketEvent& event) = 0;
-  // Replaces the stored metric results of a ticket.
+  // Replaces the stored metric results of a ticket (rows of instances no longer present are
+  // removed). The running actual/late-by of a still-open instance is refreshed only together with
+  // another change to that instance; it is exact once the instance is fulfilled.
   virtual Status PutMetrics(TicketId id, const std::vector<MetricResult>& results) = 0;
   // Hands a public reply to the outbox inside this unit of work (FailedPrecondition if no sink).
   virtual Status EnqueueReply(const OutboundReply& reply) = 0;
