@@ -156,9 +156,9 @@ void Matcher::SetModel(const std::array<double, kFeatureCount>& weights,
   options_.calibration = cal;
 }
 
-double Matcher::Confidence(double score, double margin) const {
+double Matcher::Confidence(double log_p, double margin, double coverage) const {
   const PlattCalibration& c = options_.calibration;
-  const double z = c.bias + c.score * score + c.margin * margin;
+  const double z = c.bias + c.log_p * log_p + c.margin * margin + c.coverage * coverage;
   return 1.0 / (1.0 + std::exp(-z));
 }
 
@@ -288,6 +288,7 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
   std::unordered_map<std::string_view, size_t> best;  // faq_id -> index in out
   std::vector<FaqMatch> out;
   std::vector<bool> exact;
+  std::vector<double> coverage;
   for (const Candidate& c : cands) {
     double s = 0;
     for (size_t i = 0; i < kFeatureCount; ++i)
@@ -297,8 +298,10 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
     if (inserted) {
       out.push_back({d.faq_id, d.question, s, 0, c.bm25});
       exact.push_back(c.f[8] > 0);
+      coverage.push_back(c.f[1]);
     } else if (s > out[it->second].score) {
       out[it->second] = {d.faq_id, d.question, s, 0, c.bm25};
+      coverage[it->second] = c.f[1];
       exact[it->second] = exact[it->second] || c.f[8] > 0;
     } else if (c.f[8] > 0) {
       exact[it->second] = true;
@@ -309,12 +312,20 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
     order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return out[a].score > out[b].score; });
+  double lse = 0;
+  if (!order.empty()) {
+    const double top = out[order[0]].score;
+    double sum = 0;
+    for (const FaqMatch& m : out)
+      sum += std::exp(m.score - top);
+    lse = top + std::log(sum);
+  }
   std::vector<FaqMatch> sorted;
   sorted.reserve(std::min(k, order.size()));
   for (size_t r = 0; r < order.size() && r < k; ++r) {
     FaqMatch m = out[order[r]];
     const double next = r + 1 < order.size() ? out[order[r + 1]].score : 0.0;
-    m.confidence = Confidence(m.score, r == 0 ? m.score - next : 0.0);
+    m.confidence = Confidence(m.score - lse, r == 0 ? m.score - next : 0.0, coverage[order[r]]);
     // An indexed question matched verbatim (after normalisation) is the FAQ's own phrasing:
     // certain unless another FAQ carries the same question.
     const bool runner_up_exact = r + 1 < order.size() && exact[order[r + 1]];

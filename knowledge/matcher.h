@@ -39,10 +39,14 @@ inline constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
 // FAQ's does).
 inline constexpr double kExactMatchConfidence = 0.99;
 
+// confidence = sigmoid(bias + log_p * log p + margin * m + coverage * c), where p is the softmax
+// probability of the FAQ among the candidates under the reranker, m the score margin over the
+// next FAQ (top-1 only) and c the IDF-weighted share of query characters the FAQ covers.
 struct PlattCalibration {
-  double bias = -4.0;
-  double score = 3.0;
-  double margin = 6.0;
+  double bias = 0.0;
+  double log_p = 1.0;
+  double margin = 0.0;
+  double coverage = 0.0;
 };
 
 struct MatcherOptions {
@@ -52,17 +56,18 @@ struct MatcherOptions {
   bool learn_vocabulary = true;   // learn lexicon words from the FAQ base on Rebuild
   size_t candidates = 60;         // BM25 candidates (questions) passed to the reranker
   size_t max_query_bytes = 1024;  // longer queries are cut at a character boundary
-  // Fitted on faq-dev (listwise softmax loss + coordinate ascent; docs/knowledge.md).
-  std::array<double, kFeatureCount> rerank_weights = {0.510, 4.518, 1.071,  -1.047, -2.823, 1.675,
-                                                      1.675, 0.077, -0.772, -0.123, 1.739,  0.855,
-                                                      0.006, 2.174, 1.018,  1.179};
+  // Fitted on faq-dev (listwise softmax loss over the 60 candidates; docs/knowledge.md).
+  std::array<double, kFeatureCount> rerank_weights = {0.691, 4.518, 1.458,  -1.442, -2.487, 1.490,
+                                                      1.963, 0.134, -0.409, -0.150, 1.701,  0.836,
+                                                      0.063, 1.775, 1.131,  0.460};
   // Built-in colloquial Mandarin synonyms (咋 -> 怎么, 为啥 -> 为什么, 无法 -> 不能, ...).
   bool colloquial_synonyms = true;
-  PlattCalibration calibration;
+  // Two-stage Platt fit on faq-dev (strict labels, then the adjudicated sample).
+  PlattCalibration calibration = {4.2315, 0.9827, 0.3863, -2.2682};
   // Bot defaults: answer directly at confidence >= answer_threshold, suggest up to 3 FAQs at
   // >= suggest_threshold, else hand off. Chosen from the reliability table in docs/knowledge.md.
   double answer_threshold = 0.8;
-  double suggest_threshold = 0.4;
+  double suggest_threshold = 0.5;
 };
 
 // Admin-managed lexicon entries (UTF-8; normalised when loaded).
@@ -105,8 +110,8 @@ class Matcher {
   // Per-FAQ features of the best `n` candidates (in BM25 candidate order), for tuning.
   std::vector<CandidateFeatures> Explain(std::string_view query, size_t n) const;
 
-  // Platt calibration applied to a score and margin.
-  double Confidence(double score, double margin) const;
+  // The calibration applied to one FAQ's log softmax probability, margin and coverage.
+  double Confidence(double log_p, double margin, double coverage) const;
 
   const MatcherOptions& options() const { return options_; }
   // Replaces reranker weights and calibration (tuning tools).

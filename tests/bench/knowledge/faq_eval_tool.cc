@@ -37,14 +37,16 @@ struct Ranked {
 
 // Scores one query: returns rank of gold (0-based) or -1; fills top1 score/margin.
 int RankOf(const QueryCands& q, const Weights& w, double* s1 = nullptr, double* margin = nullptr,
-           std::string* top_id = nullptr) {
+           std::string* top_id = nullptr, double* log_p = nullptr, double* cov = nullptr) {
   std::unordered_map<std::string, double> best;
+  std::unordered_map<std::string, double> best_cov;
   std::vector<std::pair<double, const std::string*>> order;
   for (size_t i = 0; i < q.faq.size(); ++i) {
     double s = 0;
     for (size_t k = 0; k < w.size(); ++k)
       s += w[k] * q.f[i][k];
     auto [it, ins] = best.try_emplace(q.faq[i], s);
+    if (ins || s >= it->second) best_cov[q.faq[i]] = q.f[i][1];
     if (!ins) it->second = std::max(it->second, s);
   }
   for (const auto& [id, s] : best)
@@ -58,6 +60,13 @@ int RankOf(const QueryCands& q, const Weights& w, double* s1 = nullptr, double* 
         order.size() > 1 ? order[0].first - order[1].first : (order.empty() ? 0 : order[0].first);
   }
   if (top_id) *top_id = order.empty() ? "" : *order[0].second;
+  if (log_p && !order.empty()) {
+    double sum = 0;
+    for (const auto& o : order)
+      sum += std::exp(o.first - order[0].first);
+    *log_p = -std::log(sum);
+  }
+  if (cov && !order.empty()) *cov = best_cov[*order[0].second];
   for (size_t r = 0; r < order.size(); ++r) {
     if (*order[r].second == q.gold) return static_cast<int>(r);
   }
@@ -368,7 +377,7 @@ int main(int argc, char** argv) {
     std::printf("fold %d held-out: mrr %.4f top1 %.4f r5 %.4f (start mrr %.4f r5 %.4f)\n", fold,
                 held.mrr, held.top1, held.r5, base.mrr, base.r5);
   }
-  Weights w = Tune(qs, start, 0, 1);
+  Weights w = Flag(argc, argv, "--no-ca") ? start : Tune(qs, start, 0, 1);
   Ranked all = Score(qs, w, 0, 1, true);
   std::printf("tuned on all: mrr %.4f top1 %.4f r5 %.4f\nweights = {", all.mrr, all.top1, all.r5);
   for (double x : w)
@@ -379,21 +388,49 @@ int main(int argc, char** argv) {
   std::vector<int> y;
   std::vector<std::string> tops;
   for (const auto& q : qs) {
-    double s1 = 0, m = 0;
+    double s1 = 0, m = 0, lp = 0, cv = 0;
     std::string top;
-    const int r = RankOf(q, w, &s1, &m, &top);
-    x.push_back({1.0, s1, m});
+    const int r = RankOf(q, w, &s1, &m, &top, &lp, &cv);
+    x.push_back({1.0, lp, m, cv});
     y.push_back(r == 0 ? 1 : 0);
     tops.push_back(top);
   }
   std::vector<double> b1 = FitLogistic(x, y, 1e-3);
-  std::printf("stage1 strict platt: bias %.4f score %.4f margin %.4f\n", b1[0], b1[1], b1[2]);
+  std::printf("stage1 strict platt: bias %.4f log_p %.4f margin %.4f coverage %.4f\n", b1[0], b1[1],
+              b1[2], b1[3]);
+  {
+    // 5-fold cross-validated log loss and Brier score of stage 1 on the strict labels.
+    double ll = 0, brier = 0;
+    for (int fold = 0; fold < 5; ++fold) {
+      std::vector<std::vector<double>> xt;
+      std::vector<int> yt;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (static_cast<int>(i % 5) != fold) {
+          xt.push_back(x[i]);
+          yt.push_back(y[i]);
+        }
+      }
+      auto bb = FitLogistic(xt, yt, 1e-3);
+      for (size_t i = static_cast<size_t>(fold); i < x.size(); i += 5) {
+        double z = 0;
+        for (size_t k = 0; k < bb.size(); ++k)
+          z += bb[k] * x[i][k];
+        const double p = 1 / (1 + std::exp(-z));
+        ll -= y[i] ? std::log(std::max(p, 1e-9)) : std::log(std::max(1 - p, 1e-9));
+        brier += (p - y[i]) * (p - y[i]);
+      }
+    }
+    std::printf("stage1 5-fold CV: log loss %.4f brier %.4f (n=%zu)\n",
+                ll / static_cast<double>(x.size()), brier / static_cast<double>(x.size()),
+                x.size());
+  }
   // Stage 2: map stage-1 logit to adjudicated correctness on the adjudicated sample.
   std::vector<std::vector<double>> x2;
   std::vector<int> y2;
   for (const auto& a : adj) {
     if (a.query_index >= qs.size()) continue;
-    const double z = b1[0] + b1[1] * x[a.query_index][1] + b1[2] * x[a.query_index][2];
+    const double z = b1[0] + b1[1] * x[a.query_index][1] + b1[2] * x[a.query_index][2] +
+                     b1[3] * x[a.query_index][3];
     x2.push_back({1.0, z});
     y2.push_back(a.equivalent.contains(tops[a.query_index]) ? 1 : 0);
   }
@@ -415,11 +452,12 @@ int main(int argc, char** argv) {
     auto b2 = FitLogistic(x2, y2, 1e-2);
     std::printf("stage2 adjudicated: a %.4f b %.4f (LOO log loss %.4f)\n", b2[0], b2[1],
                 ll / static_cast<double>(x2.size()));
-    kk::PlattCalibration cal{b2[0] + b2[1] * b1[0], b2[1] * b1[1], b2[1] * b1[2]};
-    std::printf("calibration = {%.4f, %.4f, %.4f}\n", cal.bias, cal.score, cal.margin);
+    kk::PlattCalibration cal{b2[0] + b2[1] * b1[0], b2[1] * b1[1], b2[1] * b1[2], b2[1] * b1[3]};
+    std::printf("calibration = {%.4f, %.4f, %.4f, %.4f}\n", cal.bias, cal.log_p, cal.margin,
+                cal.coverage);
     matcher.SetModel(w, cal);
   } else {
-    matcher.SetModel(w, {b1[0], b1[1], b1[2]});
+    matcher.SetModel(w, {b1[0], b1[1], b1[2], b1[3]});
   }
   PrintReport(kk::Evaluate(matcher, *queries, adj));
   return 0;

@@ -1,0 +1,29 @@
+// kefuctl faq import|export|match|eval (tools/faq_commands.cc): the FAQ base from the command line.
+//
+//   kefuctl faq import FILE [--format jsonl|csv] [--dry-run]
+//       imports FAQs (JSONL or CSV, see knowledge/faq_io.h; format from the extension by default).
+//       Existing ids are replaced, bad lines are reported as "line N: reason" and skipped; good
+//       lines still import. Exit 0 when every line imported, 1 when some lines were rejected.
+//       --json: {"imported", "created", "updated", "errors": [{"line", "reason"}], "dry_run"}
+//       A running kefud picks the change up on its next restart or REST import; use the REST
+//       API (POST /api/v1/faqs/import) for changes that must be live at once.
+//   kefuctl faq export [--format jsonl|csv] [--out FILE]      every FAQ, in id order
+//   kefuctl faq match "问题" [-k 5]
+//       the top-k FAQs with confidence, for admins testing their FAQ base (--json:
+//       {"query", "matches": [{"faq_id", "question", "matched_question", "score", "confidence"}]})
+//   kefuctl faq eval --faq FAQ.jsonl --queries Q.jsonl [--adjudicated A.jsonl] [--json]
+//       loads the FAQ file into a fresh temporary store and prints one JSON object:
+//       strict_top1, strict_recall5, strict_mrr10, adj_top1, adj_recall5, adj_unjudged_top1,
+//       queries, p50_us, p99_us, qps (file formats: shared/data/faq-dev/README.md).
+// Builds without the knowledge module register no faq verbs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "tools/command.h"
+
+namespace kefu::tools {
+
+void RegisterFaqCommands(CLI::App& kefuctl, CommandContext& ctx);
+
+}  // namespace kefu::tools
