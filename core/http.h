@@ -21,6 +21,13 @@ struct HeaderLess {
 };
 using Headers = std::map<std::string, std::string, HeaderLess>;
 
+// Who sent an authenticated request: filled by the server after bearer-token or session
+// authentication; absent on public routes.
+struct Principal {
+  std::string subject;  // who: an agent login or a token name
+  std::string role;     // "agent" | "supervisor" | "admin"
+};
+
 struct HttpRequest {
   std::string method;                              // "GET", "POST", ...
   std::string path;                                // percent-decoded path without the query string
@@ -30,6 +37,7 @@ struct HttpRequest {
   Headers headers;
   std::string body;
   std::string remote_address;
+  std::optional<Principal> principal;  // set by the server on authenticated routes
 
   // Header value or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -11,10 +11,7 @@
 
 namespace kefu::server {
 
-struct Principal {
-  std::string subject;  // who: an agent login or a token name
-  std::string role;     // "agent" | "supervisor" | "admin"
-};
+using Principal = kefu::Principal;
 
 class Authenticator {
  public:
@@ -32,15 +29,15 @@ class Authenticator {
 // accepts any role; a role outside that ladder matches only itself.
 bool RoleSatisfies(std::string_view actual, std::string_view required);
 
-// The principal the server authenticated for this request, or nullopt on a route without
-// authentication. core/http.h has no principal field, so the server stores it in
-// `request.path_params` under the reserved keys ":principal.subject" and ":principal.role";
-// route parameters cannot start with ':' and clients cannot set path_params, so the values
-// cannot be forged. Copies of the request keep it.
-std::optional<Principal> PrincipalOf(const HttpRequest& request);
+// The principal the server authenticated for this request (`request.principal`), or nullopt on a
+// route without authentication.
+inline std::optional<Principal> PrincipalOf(const HttpRequest& request) {
+  return request.principal;
+}
 
-// Stores `principal` in `request` the way PrincipalOf reads it (used by the server; tests may
-// use it to build requests for handlers).
-void SetPrincipal(HttpRequest& request, const Principal& principal);
+// Stores `principal` in `request` (used by the server; tests use it to build requests).
+inline void SetPrincipal(HttpRequest& request, const Principal& principal) {
+  request.principal = principal;
+}
 
 }  // namespace kefu::server
