@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <utility>
 
 namespace kefu::ticketing {
@@ -92,24 +93,17 @@ TicketService::TicketService(TicketStore& store, const Clock& clock,
 }
 
 void TicketService::SetWakeHook(WakeHook hook) {
+  std::lock_guard lock(hook_mu_);
   wake_hook_ = std::move(hook);
 }
 
 Result<Ticket> TicketService::RunSync(const Op& op) {
-  Effects fx;
-  std::optional<Result<Ticket>> out;
-  Status s = store_.TransactSync([&](TicketTx& tx) {
-    fx = Effects{};
-    out.emplace(op(tx, fx));
-    return out->status();
-  });
-  if (!s.ok()) {
-    ops_error_->Increment();
-    return s;
-  }
-  ops_ok_->Increment();
-  AfterCommit(fx);
-  return std::move(*out);
+  // Through the asynchronous path so that AfterCommit (the scheduler hook) runs in commit order
+  // on the writer thread: a later commit's wake-up can never be overwritten by an earlier one's.
+  std::promise<Result<Ticket>> promise;
+  auto future = promise.get_future();
+  RunAsync(op, [&promise](Result<Ticket> r) { promise.set_value(std::move(r)); });
+  return future.get();
 }
 
 void TicketService::RunAsync(Op op, TicketCallback done) {
@@ -139,6 +133,7 @@ void TicketService::RunAsync(Op op, TicketCallback done) {
 void TicketService::AfterCommit(const Effects& fx) {
   if (fx.warnings > 0) warnings_->Increment(fx.warnings);
   if (fx.breaches > 0) breaches_->Increment(fx.breaches);
+  std::lock_guard lock(hook_mu_);
   if (wake_hook_) {
     for (const auto& [id, wake] : fx.wakes)
       wake_hook_(id, wake);

@@ -4,8 +4,8 @@
 // the status rules (spec §1), appends audit events, re-matches the SLA policy, re-evaluates every
 // metric (spec §2), records due warnings and breaches exactly once (the store enforces it too),
 // runs the policy's escalation actions, stores per-metric results and the next wake-up, and
-// commits. After the commit it tells the scheduler hook the ticket's next wake-up and hands
-// notifications to the SlaNotifier port.
+// commits. After the commit (on the store's writer thread, in commit order) it tells the scheduler
+// hook the ticket's next wake-up and hands notifications to the SlaNotifier port.
 //
 // Threads: thread-safe. The synchronous methods block until committed (never call them on an I/O
 // thread); the *Async methods never block and call back on the store's writer thread.
@@ -99,8 +99,8 @@ class TicketService {
                 std::shared_ptr<const SlaPolicySet> policies, TicketServiceOptions options,
                 prometheus::Registry& registry, SlaNotifier* notifier = nullptr);
 
-  // Called after each commit with the ticket's next SLA wake-up (nullopt = none). Set it once,
-  // before any operation (the scheduler does).
+  // Called after each commit with the ticket's next SLA wake-up (nullopt = none); the scheduler
+  // sets it and clears it (nullptr) before it goes away.
   void SetWakeHook(WakeHook hook);
 
   // Opens a ticket (status new) with auto-priority applied. InvalidArgument if requester or
@@ -157,6 +157,7 @@ class TicketService {
   std::shared_ptr<const SlaPolicySet> policies_;
   TicketServiceOptions options_;
   SlaNotifier* notifier_;
+  std::mutex hook_mu_;  // guards wake_hook_ (set by the scheduler, called on the writer thread)
   WakeHook wake_hook_;
   prometheus::Counter* warnings_;
   prometheus::Counter* breaches_;

@@ -98,7 +98,7 @@ class TicketStore {
 
   // Runs `work` with exclusive write access; `done` gets Ok once the work is durably committed,
   // or the work's error (its writes rolled back). Never blocks the caller. `done` runs on the
-  // store's writer thread and must be quick.
+  // store's writer thread, in commit order, and must be quick.
   virtual void Transact(Work work, std::function<void(Status)> done) = 0;
   // Like Transact, blocking until committed. Never call it on an I/O thread.
   virtual Status TransactSync(Work work) = 0;
