@@ -33,6 +33,32 @@ HttpHandler OnWorker(Services& services, F call) {
   };
 }
 
+// Ports other modules provide (channels: the outbox; console/robots: notifications) are looked up
+// when used, not at Init: modules Init in dependency order and ticketing comes before channels.
+class LateReplySink final : public ticketing::ReplySink {
+ public:
+  explicit LateReplySink(const ServiceRegistry& registry) : registry_(registry) {}
+  Status Enqueue(storage::Database& db, const ticketing::OutboundReply& reply) override {
+    ticketing::ReplySink* sink = registry_.Get<ticketing::ReplySink>();
+    if (sink == nullptr) return FailedPrecondition("no outbox: public replies cannot be sent");
+    return sink->Enqueue(db, reply);
+  }
+
+ private:
+  const ServiceRegistry& registry_;
+};
+
+class LateNotifier final : public ticketing::SlaNotifier {
+ public:
+  explicit LateNotifier(const ServiceRegistry& registry) : registry_(registry) {}
+  void Notify(const ticketing::SlaNotification& n) override {
+    if (auto* notifier = registry_.Get<ticketing::SlaNotifier>()) notifier->Notify(n);
+  }
+
+ private:
+  const ServiceRegistry& registry_;
+};
+
 class TicketingModule final : public Module {
  public:
   std::string_view name() const override { return "ticketing"; }
@@ -44,11 +70,13 @@ class TicketingModule final : public Module {
   Status Init(Services& services) override {
     const ticketing::SlaConfig& config = SlaConfigOf(services.config);
     KEFU_ASSIGN_OR_RETURN(auto policies, ticketing::BuildSlaPolicySet(config));
-    store_ = std::make_unique<ticketing::SqliteTicketStore>(
-        services.writer, services.reads, services.registry.Get<ticketing::ReplySink>());
+    replies_ = std::make_unique<LateReplySink>(services.registry);
+    notifier_ = std::make_unique<LateNotifier>(services.registry);
+    store_ = std::make_unique<ticketing::SqliteTicketStore>(services.writer, services.reads,
+                                                            replies_.get());
     service_ = std::make_unique<ticketing::TicketService>(
         *store_, services.clock, std::move(policies), ticketing::ServiceOptionsFrom(config),
-        services.metrics, services.registry.Get<ticketing::SlaNotifier>());
+        services.metrics, notifier_.get());
     scheduler_ = std::make_unique<ticketing::SlaScheduler>(*service_, services.clock);
     api_ = std::make_unique<ticketing::TicketApi>(*service_);
     RegisterTicketingApi(services, *api_);
@@ -67,6 +95,8 @@ class TicketingModule final : public Module {
   }
 
  private:
+  std::unique_ptr<LateReplySink> replies_;
+  std::unique_ptr<LateNotifier> notifier_;
   std::unique_ptr<ticketing::SqliteTicketStore> store_;
   std::unique_ptr<ticketing::TicketService> service_;
   std::unique_ptr<ticketing::SlaScheduler> scheduler_;

@@ -18,9 +18,10 @@ void RegisterTicketingApi(Services& services, ticketing::TicketApi& api);
 
 // Module "ticketing": migrations; Init builds the SLA policy set from Config::sla (fails with the
 // calendar/policy error), the SQLite ticket store, the service and the scheduler, registers the
-// routes and provides ticketing::TicketService to other modules. The outbox for public replies is
-// whatever ticketing::ReplySink another module provided before (channels); without one, public
-// replies fail with 409. Start rebuilds the scheduler from the store and starts it; Stop stops it.
+// routes and provides ticketing::TicketService to other modules. Public replies go to the
+// ticketing::ReplySink and notifications to the ticketing::SlaNotifier other modules Provide
+// (looked up when used, so channels may Init after ticketing); without a sink, public replies fail
+// with 409. Start rebuilds the scheduler from the store and starts it; Stop stops it.
 std::unique_ptr<Module> MakeTicketingModule();
 
 }  // namespace kefu::app
