@@ -223,6 +223,73 @@ TEST(SlaEngine, PriorityChangeRetargetsTheDeadline) {
   EXPECT_EQ(h.scheduler->NextDue(), At("2026-03-03T09:12:00+08:00"));
 }
 
+TEST(SlaEngine, WarningNotifiesAndBreachReassignsTheGroup) {
+  SlaPolicy p = testing::DefaultPolicy();
+  EscalationAction notify;
+  notify.on = EscalationAction::On::kWarning;
+  notify.kind = EscalationAction::Kind::kNotify;
+  notify.notify = "assignee";
+  EscalationAction reassign;
+  reassign.on = EscalationAction::On::kBreach;
+  reassign.metric = SlaMetric::kFirstResponse;
+  reassign.kind = EscalationAction::Kind::kReassignGroup;
+  reassign.group = "l2";
+  p.escalations = {notify, reassign};
+  Harness h({p});
+  Ticket t = h.NewTicket();
+  ASSERT_TRUE(h.service
+                  ->Update(
+                      t.id,
+                      [] {
+                        TicketUpdate u;
+                        u.assignee = "a1";
+                        return u;
+                      }(),
+                      Actor::Agent("sup"))
+                  .ok());
+  h.clock.Advance(minutes(48));
+  h.scheduler->RunDue();
+  ASSERT_EQ(h.notifier.count(), 1u);
+  EXPECT_EQ(h.notifier.seen[0].kind, "warning");
+  EXPECT_EQ(h.notifier.seen[0].assignee, "a1");
+  EXPECT_EQ(h.notifier.seen[0].metric, SlaMetric::kFirstResponse);
+  EXPECT_EQ(h.store->Get(t.id)->group, "support");
+  h.clock.Advance(minutes(12));
+  h.scheduler->RunDue();
+  const Ticket after = *h.store->Get(t.id);
+  EXPECT_EQ(after.group, "l2");
+  EXPECT_EQ(after.assignee, "");
+  bool audited = false;
+  for (const auto& e : h.EventsOf(t.id, EventKind::kFieldChanged)) {
+    if (e.field == "group" && e.after == "l2") audited = e.actor.kind == ActorKind::kSystem;
+  }
+  EXPECT_TRUE(audited);
+  EXPECT_EQ(h.notifier.count(), 1u);  // the warning notification is not repeated
+}
+
+TEST(SlaEngine, PeriodicUpdatePausesWhilePending) {
+  SlaPolicy p = testing::DefaultPolicy();
+  p.targets[static_cast<size_t>(Priority::kNormal)] = {};
+  p.targets[static_cast<size_t>(Priority::kNormal)]
+           [static_cast<size_t>(SlaMetric::kPeriodicUpdate)] = MetricTarget{minutes(120), true, {}};
+  Harness h({p});
+  Ticket t = h.NewTicket();
+  ASSERT_TRUE(
+      h.service->Comment(t.id, CommentKind::kPublicReply, "处理中", Actor::Agent("a1")).ok());
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->due, At("2026-03-03T11:00:00+08:00"));
+  h.clock.Advance(minutes(60));
+  ASSERT_TRUE(h.service->Update(t.id, SetStatus(TicketStatus::kPending), Actor::Agent("a1")).ok());
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->state, MetricState::kPaused);
+  h.clock.Set(At("2026-03-04T09:00:00+08:00"));
+  ASSERT_TRUE(h.service->Update(t.id, SetStatus(TicketStatus::kOpen), Actor::Agent("a1")).ok());
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->due, At("2026-03-04T10:00:00+08:00"));
+  h.clock.Advance(minutes(30));
+  ASSERT_TRUE(h.service->Comment(t.id, CommentKind::kPublicReply, "进展", Actor::Agent("a1")).ok());
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->state, MetricState::kFulfilled);
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->actual_minutes, 90);
+  EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 2)->state, MetricState::kActive);
+}
+
 TEST(Tickets, AutoPriorityRaisesUrgentFirstMessages) {
   Harness h;
   Ticket t = h.NewTicket("紧急！无法登录系统");
