@@ -2,14 +2,26 @@
 
 #include "app/logging.h"
 #include "tools/command.h"
+#if defined(KEFU_HAVE_knowledge)
+#include "tools/faq_commands.h"
+#endif
+#if defined(KEFU_HAVE_ticketing)
+#include "tools/sla_commands.h"
+#endif
 
 namespace kefu::tools {
 namespace {
 
-// One line per group of verbs.
+// One line per group of verbs; feature modules' lines are guarded by KEFU_HAVE_<library>.
 constexpr CommandRegistrar kRegistrars[] = {
     RegisterTokenCommands,
     RegisterBackupCommands,
+#if defined(KEFU_HAVE_knowledge)
+    RegisterFaqCommands,
+#endif
+#if defined(KEFU_HAVE_ticketing)
+    RegisterSlaCommands,
+#endif
 };
 
 }  // namespace
