@@ -84,6 +84,8 @@ struct BotOptions {
   // Outside hours with no known opening time.
   std::string handoff_outside_hours_unknown =
       "现在是非工作时间，您的留言已记录，人工客服上线后会第一时间回复您。";
+  // Told once when an agent takes the conversation ({agent} is replaced).
+  std::string agent_joined = "您好，人工客服 {agent} 为您服务，请问有什么可以帮您？";
   std::string text_only =
       "抱歉，我目前只能识别文字消息。请用文字描述您的问题，或回复“转人工”联系人工客服。";
   std::string empty_prompt = "请问有什么可以帮您？请用文字描述您的问题。";

@@ -185,6 +185,21 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
 
   const PolicyInput input = ToPolicyInput(m, now);
   const ServiceWindow window = desk_.WindowFor(conv, now);
+  // A handed-off conversation follows its ticket: an agent took it, or it was solved/closed and
+  // the bot answers again (as after `closed`).
+  std::vector<Reply> before;
+  const ConversationState owned = conv.state();
+  if ((owned == ConversationState::kWaitingAgent || owned == ConversationState::kWithAgent) &&
+      input.type != InboundType::kEvent) {
+    KEFU_ASSIGN_OR_RETURN(const HumanOwnership who, desk_.Ownership(db, conv));
+    if (who.kind == HumanOwnership::Kind::kReleased) {
+      conv.dialogue.state = ConversationState::kClosed;
+    } else if (who.kind == HumanOwnership::Kind::kAgent &&
+               owned == ConversationState::kWaitingAgent) {
+      conv.dialogue.state = ConversationState::kWithAgent;
+      before.push_back(policy_.AgentJoined(who.agent));
+    }
+  }
   MatchResult match;
   if (const auto query = policy_.MatchQuery(conv.dialogue, input)) {
     if (prematch) {
@@ -194,6 +209,7 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
     }
   }
   Decision d = policy_.Decide(conv.dialogue, input, match, window);
+  d.replies.insert(d.replies.begin(), before.begin(), before.end());
 
   if (d.handoff) {
     KEFU_ASSIGN_OR_RETURN(std::vector<ConversationMessage> transcript,

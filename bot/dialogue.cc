@@ -76,6 +76,8 @@ std::string_view ReplyPurposeName(ReplyPurpose purpose) {
       return "text_only";
     case ReplyPurpose::kEmptyPrompt:
       return "empty_prompt";
+    case ReplyPurpose::kAgentJoined:
+      return "agent_joined";
   }
   return "answer";
 }

@@ -108,6 +108,7 @@ enum class ReplyPurpose {
   kHandoffNotice,  // queue position or outside-hours notice (see DialoguePolicy::HandoffNotice)
   kTextOnly,       // non-text message: "I read text only" + offer 转人工
   kEmptyPrompt,    // empty / emoji-only text
+  kAgentJoined,    // an agent took the conversation
 };
 std::string_view ReplyPurposeName(ReplyPurpose purpose);
 

@@ -470,6 +470,12 @@ Reply DialoguePolicy::HandoffNotice(const ServiceWindow& window, TimePoint now) 
   return r;
 }
 
+Reply DialoguePolicy::AgentJoined(const std::string& agent) const {
+  std::string text = options_.agent_joined;
+  ReplaceAll(text, "{agent}", agent);
+  return MakeReply(ReplyPurpose::kAgentJoined, std::move(text));
+}
+
 void DialoguePolicy::FillQueuePosition(Decision& decision, int position) {
   for (auto& r : decision.replies) {
     if (r.purpose == ReplyPurpose::kHandoffNotice) {

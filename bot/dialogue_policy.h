@@ -31,6 +31,9 @@ class DialoguePolicy {
   Decision Decide(const DialogueState& state, const PolicyInput& input, const MatchResult& match,
                   const ServiceWindow& window) const;
 
+  // The "agent joined" reply for an agent name.
+  Reply AgentJoined(const std::string& agent) const;
+
   // Replaces "{position}" in every kHandoffNotice reply of `decision` with `position` (1-based).
   static void FillQueuePosition(Decision& decision, int position);
 

@@ -101,6 +101,17 @@ struct HandoffTicket {
   int queue_position = 1;  // 1-based position in the unassigned queue
 };
 
+// Who holds a handed-off conversation now, as ticketing sees it.
+struct HumanOwnership {
+  enum class Kind {
+    kQueued,    // waiting for an agent
+    kAgent,     // an agent took it: `agent` is the name to tell the customer
+    kReleased,  // the ticket is solved or closed: the bot takes over again
+  };
+  Kind kind = Kind::kQueued;
+  std::string agent;
+};
+
 // Ticketing, for hand-off. The in-transaction calls run on the writer thread inside the engine's
 // job and must only use the given connection.
 class HandoffDesk {
@@ -118,6 +129,12 @@ class HandoffDesk {
   // conversation.
   virtual Status AppendCustomerMessage(storage::Database& db, const Conversation& conversation,
                                        const ConversationMessage& message) = 0;
+  // Who holds the conversation (state waiting_agent or with_agent) now. Called inside the job
+  // before the policy runs on a customer message; the default never changes the state.
+  virtual Result<HumanOwnership> Ownership(storage::Database& /*db*/,
+                                           const Conversation& /*conversation*/) {
+    return HumanOwnership{};
+  }
   // Called on the writer thread after a job that called OpenHandoff or AppendCustomerMessage
   // committed. Must not block (wake a worker).
   virtual void Committed() {}

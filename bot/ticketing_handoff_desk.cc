@@ -150,6 +150,26 @@ Status TicketingHandoffDesk::AppendCustomerMessage(storage::Database& db,
   return st->Run();
 }
 
+Result<HumanOwnership> TicketingHandoffDesk::Ownership(storage::Database& db,
+                                                       const Conversation& conversation) {
+  KEFU_ASSIGN_OR_RETURN(const int queued, Count(db, kOwnOpenQueued, conversation.id.value()));
+  if (queued > 0 || !conversation.ticket_id) return HumanOwnership{};
+  auto ticket = service_.store().Get(*conversation.ticket_id);
+  if (!ticket.ok()) {
+    spdlog::warn("bot ticket lookup failed conversation_id={} error={}", conversation.id.value(),
+                 ticket.status().ToString());
+    return HumanOwnership{};
+  }
+  if (ticket->status == ticketing::TicketStatus::kSolved ||
+      ticket->status == ticketing::TicketStatus::kClosed) {
+    return HumanOwnership{HumanOwnership::Kind::kReleased, ""};
+  }
+  if (!ticket->assignee.empty()) {
+    return HumanOwnership{HumanOwnership::Kind::kAgent, ticket->assignee};
+  }
+  return HumanOwnership{};
+}
+
 void TicketingHandoffDesk::Committed() {
   {
     std::lock_guard lock(mu_);

@@ -60,6 +60,10 @@ class TicketingHandoffDesk final : public HandoffDesk {
   Result<int> QueuePosition(storage::Database& db, const Conversation& conversation) override;
   Status AppendCustomerMessage(storage::Database& db, const Conversation& conversation,
                                const ConversationMessage& message) override;
+  // Queued while the conversation's "open" row waits or its ticket is unassigned; kAgent (the
+  // assignee) once assigned; kReleased when the ticket is solved or closed.
+  Result<HumanOwnership> Ownership(storage::Database& db,
+                                   const Conversation& conversation) override;
   void Committed() override;
 
   // Starts the worker, which first resumes rows left by a previous run.

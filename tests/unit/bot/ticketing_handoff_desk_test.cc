@@ -168,6 +168,33 @@ TEST_F(HandoffDeskTest, MessagesWhileWaitingReachTheTicket) {
   EXPECT_EQ(all->size(), 1u);  // the follow-up message did not open a second ticket
 }
 
+TEST_F(HandoffDeskTest, TheAgentIsAnnouncedAndASolvedTicketGivesTheConversationBackToTheBot) {
+  const EngineOutcome out = Say("转人工");
+  ASSERT_TRUE(desk_->DrainForTest().ok());
+  const TicketId ticket = *Find(out.conversation_id)->ticket_id;
+  // Still unassigned: silent.
+  EXPECT_TRUE(Say("有人吗").replies.empty());
+
+  ticketing::TicketUpdate take;
+  take.assignee = "王小明";
+  take.status = ticketing::TicketStatus::kOpen;
+  ASSERT_TRUE(service_->Update(ticket, take, ticketing::Actor::Agent("王小明")).ok());
+  EngineOutcome joined = Say("你好");
+  EXPECT_EQ(joined.state, ConversationState::kWithAgent);
+  ASSERT_EQ(joined.replies.size(), 1u);
+  EXPECT_EQ(joined.replies[0].purpose, ReplyPurpose::kAgentJoined);
+  EXPECT_NE(joined.replies[0].text.find("王小明"), std::string::npos);
+  EXPECT_TRUE(Say("我的订单号是 123").replies.empty());  // announced once
+
+  ticketing::TicketUpdate solve;
+  solve.status = ticketing::TicketStatus::kSolved;
+  ASSERT_TRUE(service_->Update(ticket, solve, ticketing::Actor::Agent("王小明")).ok());
+  const EngineOutcome back = Say("怎么退款");
+  EXPECT_EQ(back.state, ConversationState::kBot);
+  ASSERT_FALSE(back.replies.empty());
+  EXPECT_EQ(back.replies[0].purpose, ReplyPurpose::kAnswer);
+}
+
 TEST_F(HandoffDeskTest, OutsideServiceHoursTheTicketStillOpens) {
   clock_.Advance(hours(12));  // 22:00 in Shanghai
   const EngineOutcome out = Say("转人工");
