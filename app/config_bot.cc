@@ -33,6 +33,7 @@ void ReadBotOptions(const ConfigSection& s, bot::BotOptions& o) {
   texts.NonEmptyString("handoff_queued", o.handoff_queued);
   texts.NonEmptyString("handoff_outside_hours", o.handoff_outside_hours);
   texts.NonEmptyString("handoff_outside_hours_unknown", o.handoff_outside_hours_unknown);
+  texts.NonEmptyString("agent_joined", o.agent_joined);
   texts.NonEmptyString("text_only", o.text_only);
   texts.NonEmptyString("empty_prompt", o.empty_prompt);
   texts.NonEmptyString("button_handoff", o.button_handoff);
