@@ -121,9 +121,10 @@ class TicketService {
   void CommentAsync(TicketId id, CommentKind kind, std::string body, Actor actor,
                     TicketCallback done);
 
-  // Records a customer message on the conversation's latest ticket: reopens it, or opens a
-  // follow-up ticket after `closed` / past the reopen window, or opens a first ticket. Returns
-  // the ticket that holds the message.
+  // Records a customer message on the conversation's latest ticket: appends it, reopens the
+  // ticket, or opens a follow-up ticket after `closed` / past the reopen window. Returns the
+  // ticket that holds the message. NotFound if the conversation has no ticket (the bot decides
+  // about hand-off and calls Create).
   Result<Ticket> OnCustomerMessage(const CustomerMessage& message);
 
   // Re-evaluates a ticket's SLA now (the scheduler's wake-up). NotFound for an unknown id.
