@@ -320,10 +320,7 @@ Result<Ticket> TicketService::DoCustomerMessage(TicketTx& tx, Effects& fx,
   n.conversation = m.conversation;
   n.customer_tags = m.customer_tags;
   n.first_message = m.body;
-  if (!latest) {
-    // Whether a bot conversation becomes a ticket is the bot's hand-off decision, not ours.
-    return NotFound("conversation " + m.conversation.ToString() + " has no ticket");
-  }
+  if (!latest) return DoCreate(tx, fx, n, Actor::Customer(m.requester), {});
   Ticket t = std::move(*latest);
   KEFU_ASSIGN_OR_RETURN(auto events, tx.Events(t.id));
   switch (EffectOfCustomerMessage(t, now, options_.reopen_window)) {

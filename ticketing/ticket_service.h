@@ -122,9 +122,9 @@ class TicketService {
                     TicketCallback done);
 
   // Records a customer message on the conversation's latest ticket: appends it, reopens the
-  // ticket, or opens a follow-up ticket after `closed` / past the reopen window. Returns the
-  // ticket that holds the message. NotFound if the conversation has no ticket (the bot decides
-  // about hand-off and calls Create).
+  // ticket, or opens a follow-up ticket after `closed` / past the reopen window; a conversation
+  // without a ticket gets its first one (the bot's hand-off). Call it only for conversations a
+  // human handles. Returns the ticket that holds the message.
   Result<Ticket> OnCustomerMessage(const CustomerMessage& message);
 
   // Re-evaluates a ticket's SLA now (the scheduler's wake-up). NotFound for an unknown id.

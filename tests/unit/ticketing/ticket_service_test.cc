@@ -351,10 +351,12 @@ TEST(Tickets, MessageAfterClosedOpensALinkedFollowUp) {
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0].after, follow->id.ToString());
   EXPECT_EQ(h.store->Get(t.id)->status, TicketStatus::kClosed);
-  // A conversation without a ticket is the bot's business.
-  CustomerMessage stranger{ConversationId(777), "cust-2", "wecom", "你好", {}};
-  EXPECT_EQ(h.service->OnCustomerMessage(stranger).status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(h.store->List({})->size() == 2u);
+  // A conversation without a ticket gets its first one (the bot's hand-off).
+  CustomerMessage first{ConversationId(777), "cust-2", "wecom", "转人工", {}};
+  auto opened = h.service->OnCustomerMessage(first);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->follow_up_of.valid());
+  EXPECT_EQ(opened->status, TicketStatus::kNew);
 }
 
 TEST(Tickets, SolvedPastTheReopenWindowFollowsUpInsteadOfReopening) {
