@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "knowledge/text_normalizer.h"
 
@@ -60,7 +61,28 @@ icu::BreakIterator* WordBreaker() {
   return it.get();
 }
 
+const std::vector<uint16_t>& PinyinIds() {
+  static const std::vector<uint16_t> ids = [] {
+    const std::vector<std::string>& table = PinyinTable();
+    std::unordered_map<std::string, uint16_t> numbers;
+    std::vector<uint16_t> out(table.size(), 0);
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (table[i].empty()) continue;
+      auto [it, inserted] =
+          numbers.try_emplace(table[i], static_cast<uint16_t>(numbers.size() + 1));
+      out[i] = it->second;
+    }
+    return out;
+  }();
+  return ids;
+}
+
 }  // namespace
+
+uint16_t PinyinIdOf(char32_t han) {
+  if (han < kPinyinFirst || han > kPinyinLast) return 0;
+  return PinyinIds()[han - kPinyinFirst];
+}
 
 const std::string& PinyinOf(char32_t han) {
   static const std::string kEmpty;

@@ -71,6 +71,9 @@ class Analyzer {
 // Toneless pinyin of a Han character ("bei" for 呗), empty when ICU has none. Thread-safe.
 const std::string& PinyinOf(char32_t han);
 
+// A small id per distinct toneless pinyin (0 = none), for fast homophone comparison.
+uint16_t PinyinIdOf(char32_t han);
+
 // True for characters that form letter/digit tokens (ASCII alnum and other letters/digits).
 bool IsWordChar(char32_t c);
 

@@ -17,8 +17,8 @@ size_t Lcs(const std::u32string& a, const std::u32string& b, bool homophones) {
     for (size_t j = 1; j <= b.size(); ++j) {
       bool eq = a[i - 1] == b[j - 1];
       if (!eq && homophones) {
-        const std::string& pa = PinyinOf(a[i - 1]);
-        eq = !pa.empty() && pa == PinyinOf(b[j - 1]);
+        const uint16_t pa = PinyinIdOf(a[i - 1]);
+        eq = pa != 0 && pa == PinyinIdOf(b[j - 1]);
       }
       cur[j] = eq ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
     }
@@ -120,18 +120,23 @@ void Matcher::Rebuild(const std::vector<Faq>& faqs) {
   for (const Faq& f : faqs) {
     if (!f.id.empty()) (void)index->Upsert(f);
   }
+  index->RefreshIdf();
   std::unique_lock lock(mu_);
   index_ = std::move(index);
 }
 
 Status Matcher::Upsert(const Faq& faq) {
   std::unique_lock lock(mu_);
-  return index_->Upsert(faq);
+  Status s = index_->Upsert(faq);
+  index_->RefreshIdf();
+  return s;
 }
 
 Status Matcher::Remove(std::string_view faq_id) {
   std::unique_lock lock(mu_);
-  return index_->Remove(faq_id);
+  Status s = index_->Remove(faq_id);
+  index_->RefreshIdf();
+  return s;
 }
 
 size_t Matcher::faq_count() const {

@@ -47,7 +47,16 @@ bool MemoryFaqIndex::IsLexiconWord(const Token& t) const {
          analyzer_->lexicon().IsWord(FromUtf8(t.text));
 }
 
+void MemoryFaqIndex::RefreshIdf() {
+  idf_.resize(terms_.size());
+  idf_live_docs_ = SIZE_MAX;
+  for (uint32_t t = 0; t < terms_.size(); ++t)
+    idf_[t] = Idf(t);
+  idf_live_docs_ = live_docs_;
+}
+
 double MemoryFaqIndex::Idf(uint32_t term) const {
+  if (idf_live_docs_ == live_docs_ && term < idf_.size()) return idf_[term];
   const double n = static_cast<double>(live_docs_);
   const double df = term < terms_.size() ? terms_[term].df : 0;
   return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
@@ -58,6 +67,7 @@ double MemoryFaqIndex::UnknownIdf() const {
 }
 
 void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& question) {
+  idf_live_docs_ = SIZE_MAX;
   const uint32_t d = static_cast<uint32_t>(docs_.size());
   IndexedDoc doc;
   doc.faq_id = faq_id;
@@ -106,6 +116,7 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
 void MemoryFaqIndex::KillDoc(uint32_t d) {
   IndexedDoc& doc = docs_[d];
   if (!doc.live) return;
+  idf_live_docs_ = SIZE_MAX;
   doc.live = false;
   doc_live_[d] = 0;
   for (const DocTerm& dt : doc.terms)

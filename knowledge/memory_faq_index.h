@@ -85,7 +85,10 @@ class MemoryFaqIndex final : public FaqIndex {
   std::vector<ScoredDoc> TopKExhaustive(const std::vector<QueryTerm>& query, size_t k) const;
 
   const IndexedDoc& doc(uint32_t d) const { return docs_[d]; }
+  // BM25 IDF of a term: from the table of the last RefreshIdf() when it is current, else computed.
   double Idf(uint32_t term) const;
+  // Recomputes the IDF table after changes (call under the writer lock).
+  void RefreshIdf();
   double UnknownIdf() const;
   size_t live_docs() const { return live_docs_; }
   size_t faq_count() const { return faq_docs_.size(); }
@@ -123,6 +126,8 @@ class MemoryFaqIndex final : public FaqIndex {
   std::unordered_map<std::string, std::vector<uint32_t>> faq_docs_;
   size_t live_docs_ = 0;
   double live_length_ = 0;
+  std::vector<double> idf_;
+  size_t idf_live_docs_ = SIZE_MAX;  // live_docs_ when idf_ was computed
 };
 
 }  // namespace kefu::knowledge
