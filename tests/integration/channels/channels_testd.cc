@@ -2,7 +2,9 @@
 // that consumes the durable inbound queue exactly like the conversation engine does: in one
 // writer job it enqueues a reply in the outbox and marks the inbound row processed.
 //
-//   kefu_channels_testd <data_dir> <wecom_api_base> <port_file>
+//   kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho]
+//
+// "noecho" leaves the echo consumer out (tests/bench/channels measures the inbound path alone).
 //
 // Serves until SIGTERM/SIGINT (or is killed with -9 by the crash test).
 #include <csignal>
@@ -71,8 +73,8 @@ class EchoBotModule final : public kefu::app::Module {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: kefu_channels_testd <data_dir> <wecom_api_base> <port_file>\n";
+  if (argc != 4 && argc != 5) {
+    std::cerr << "usage: kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho]\n";
     return 2;
   }
   kefu::app::Config config;
@@ -94,7 +96,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<kefu::app::Module>> modules;
   modules.push_back(kefu::app::MakeAppModule());
   modules.push_back(kefu::app::MakeChannelsModule(channels));
-  modules.push_back(std::make_unique<EchoBotModule>());
+  if (argc == 4) modules.push_back(std::make_unique<EchoBotModule>());
   kefu::SystemClock clock;
   auto daemon = kefu::app::Daemon::Create(config, std::move(modules), clock);
   if (!daemon.ok()) {
