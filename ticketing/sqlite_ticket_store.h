@@ -37,6 +37,7 @@ class SqliteTicketStore final : public TicketStore {
 
   void Transact(Work work, std::function<void(Status)> done) override;
   Status TransactSync(Work work) override;
+  bool OnWriterThread() const override { return writer_.OnWriterThread(); }
   Result<Ticket> Get(TicketId id) override;
   Result<std::vector<TicketEvent>> Events(TicketId id) override;
   Result<std::vector<Ticket>> List(const TicketFilter& filter) override;

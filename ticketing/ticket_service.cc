@@ -100,6 +100,9 @@ void TicketService::SetWakeHook(WakeHook hook) {
 Result<Ticket> TicketService::RunSync(const Op& op) {
   // Through the asynchronous path so that AfterCommit (the scheduler hook) runs in commit order
   // on the writer thread: a later commit's wake-up can never be overwritten by an earlier one's.
+  if (store_.OnWriterThread()) {
+    return FailedPrecondition("ticket service: synchronous call on the store's writer thread");
+  }
   std::promise<Result<Ticket>> promise;
   auto future = promise.get_future();
   RunAsync(op, [&promise](Result<Ticket> r) { promise.set_value(std::move(r)); });

@@ -8,7 +8,8 @@
 // hook the ticket's next wake-up and hands notifications to the SlaNotifier port.
 //
 // Threads: thread-safe. The synchronous methods block until committed (never call them on an I/O
-// thread); the *Async methods never block and call back on the store's writer thread.
+// thread; on the store's writer thread they fail with FailedPrecondition instead of deadlocking);
+// the *Async methods never block and call back on the store's writer thread.
 #pragma once
 
 #include <chrono>

@@ -102,6 +102,8 @@ class TicketStore {
   virtual void Transact(Work work, std::function<void(Status)> done) = 0;
   // Like Transact, blocking until committed. Never call it on an I/O thread.
   virtual Status TransactSync(Work work) = 0;
+  // True on the thread that runs units of work (blocking there on another unit would deadlock).
+  virtual bool OnWriterThread() const = 0;
 
   virtual Result<Ticket> Get(TicketId id) = 0;
   virtual Result<std::vector<TicketEvent>> Events(TicketId id) = 0;

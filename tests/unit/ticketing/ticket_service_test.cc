@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "tests/unit/ticketing/harness.h"
 
 namespace kefu::ticketing {
@@ -288,6 +290,16 @@ TEST(SlaEngine, PeriodicUpdatePausesWhilePending) {
   EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->state, MetricState::kFulfilled);
   EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 1)->actual_minutes, 90);
   EXPECT_EQ(h.Result(t.id, SlaMetric::kPeriodicUpdate, 2)->state, MetricState::kActive);
+}
+
+TEST(Tickets, SynchronousCallOnTheWriterThreadFailsInsteadOfDeadlocking) {
+  Harness h;
+  Ticket t = h.NewTicket();
+  std::promise<StatusCode> code;
+  h.service->UpdateAsync(
+      t.id, SetPriority(Priority::kHigh), Actor::Agent("a1"),
+      [&](Result<Ticket>) { code.set_value(h.service->Evaluate(t.id).status().code()); });
+  EXPECT_EQ(code.get_future().get(), StatusCode::kFailedPrecondition);
 }
 
 TEST(Tickets, AutoPriorityRaisesUrgentFirstMessages) {
