@@ -29,6 +29,14 @@ CREATE TABLE knowledge_dictionary (word TEXT PRIMARY KEY);
 CREATE TABLE knowledge_synonyms (variant TEXT PRIMARY KEY, canonical TEXT NOT NULL);
 )sql";
 
+// FTS5 cannot index faq_id (UNINDEXED), so deleting a FAQ's rows scanned the whole table: map
+// question rows to FAQs in an indexed side table (the FTS5 rowid is the question rowid).
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE knowledge_faq_questions (rowid INTEGER PRIMARY KEY, faq_id TEXT NOT NULL);
+CREATE INDEX knowledge_faq_questions_faq ON knowledge_faq_questions(faq_id);
+INSERT INTO knowledge_faq_questions(rowid, faq_id) SELECT rowid, faq_id FROM knowledge_faq_fts;
+)sql";
+
 constexpr const char* kInsertFaq =
     "INSERT INTO knowledge_faqs(id, question, answer, similar_json, answers_by_channel_json, "
     "category, tags_json, enabled, created_at_ms, updated_at_ms) "
@@ -131,7 +139,8 @@ Status BindFilter(storage::Statement& s, const FaqListQuery& q) {
 }  // namespace
 
 std::vector<storage::Migration> KnowledgeMigrations() {
-  return {{1, "faqs, kefu_zh fts, dictionary, synonyms", kMigration1}};
+  return {{1, "faqs, kefu_zh fts, dictionary, synonyms", kMigration1},
+          {2, "question rows indexed by faq id", kMigration2}};
 }
 
 int64_t SqliteFaqStore::NowMs() const {
