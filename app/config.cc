@@ -5,6 +5,9 @@
 
 #include "app/config_reader.h"
 #include "app/config_sections.h"
+#if defined(KEFU_HAVE_bot)
+#include "app/bot_api.h"
+#endif
 
 namespace kefu::app {
 namespace {
@@ -14,6 +17,9 @@ constexpr SectionReader kSectionReaders[] = {
     ReadServerConfig,
     ReadStorageConfig,
     ReadDaemonConfig,
+#if defined(KEFU_HAVE_bot)
+    ReadBotConfig,
+#endif
 };
 
 std::string SyntaxError(const toml::parse_error& e, std::string_view origin) {
@@ -92,6 +98,12 @@ ConfigLoad LoadFromTable(toml::table& root, const std::vector<std::string>& over
 }
 
 }  // namespace
+
+#if defined(KEFU_HAVE_bot)
+void ReadBotConfig(const ConfigSection& root, Config& config) {
+  ReadBotOptions(root.Table("bot"), config.bot);
+}
+#endif
 
 std::string StorageConfig::DatabasePath() const {
   return (std::filesystem::path(data_dir) / database_file).string();

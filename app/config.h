@@ -3,10 +3,12 @@
 //
 // Adding a module's section (e.g. [[wecom.apps]]):
 //   1. add a typed struct field to Config below (the struct lives in the module's own header or
-//      in app/config_<module>.h);
+//      in app/config_<module>.h), guarded by `#if defined(KEFU_HAVE_<library>)` so partial builds
+//      without the module still compile;
 //   2. write `void ReadWecomConfig(const ConfigSection& root, Config& config)` in
 //      app/config_wecom.cc using the ConfigSection readers (they record errors, never throw);
-//   3. declare it in app/config_sections.h and add it to kSectionReaders in app/config.cc;
+//   3. declare it in app/config_sections.h and add it (guarded the same way) to kSectionReaders
+//      in app/config.cc;
 //   4. add every key with a one-line comment to deploy/kefud.example.toml (a unit test checks
 //      that the example lists every key a reader asks for) and to README.md.
 #pragma once
@@ -18,6 +20,9 @@
 #include "core/result.h"
 #include "server/server_options.h"
 #include "storage/database.h"
+#if defined(KEFU_HAVE_bot)
+#include "bot/bot_options.h"
+#endif
 
 namespace kefu::app {
 
@@ -67,6 +72,9 @@ struct Config {
   LogConfig log;
   DaemonConfig daemon;
   AuthConfig auth;
+#if defined(KEFU_HAVE_bot)
+  bot::BotOptions bot;  // [bot], app/config_bot.cc
+#endif
 };
 
 // Where the configuration comes from.

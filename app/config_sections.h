@@ -13,5 +13,8 @@ using SectionReader = void (*)(const ConfigSection& root, Config& config);
 void ReadServerConfig(const ConfigSection& root, Config& config);   // [server]
 void ReadStorageConfig(const ConfigSection& root, Config& config);  // [storage]
 void ReadDaemonConfig(const ConfigSection& root, Config& config);   // [log] [daemon] [auth]
+#if defined(KEFU_HAVE_bot)
+void ReadBotConfig(const ConfigSection& root, Config& config);  // [bot], app/config_bot.cc
+#endif
 
 }  // namespace kefu::app

@@ -77,6 +77,7 @@ uint16_t Daemon::port() const {
 void Daemon::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  bool was_serving = lifecycle_.serving();
   auto began = std::chrono::steady_clock::now();
   lifecycle_.set_serving(false);
   if (server_) server_->Stop(config_.daemon.drain_timeout);
@@ -90,7 +91,7 @@ void Daemon::Shutdown() {
   reads_.reset();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - began);
-  spdlog::info("kefud stopped took_ms={}", took.count());
+  if (was_serving) spdlog::info("kefud stopped took_ms={}", took.count());
 }
 
 }  // namespace kefu::app

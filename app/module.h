@@ -94,8 +94,9 @@ class Module {
   virtual void Stop() {}
 };
 
-// The modules of this build, in dependency order (app/modules.cc). kefud and kefuctl both use it,
-// so kefuctl migrates and opens the database exactly like kefud.
-std::vector<std::unique_ptr<Module>> MakeModules();
+// The modules of this build, in dependency order (app/modules.cc), built from their config
+// sections. kefud and kefuctl both use it, so kefuctl migrates and opens the database exactly like
+// kefud.
+std::vector<std::unique_ptr<Module>> MakeModules(const Config& config);
 
 }  // namespace kefu::app

@@ -22,7 +22,7 @@ Result<const app::Config*> CommandContext::Config() {
 Result<storage::Database*> CommandContext::WriteDatabase() {
   if (write_db_) return write_db_.get();
   KEFU_ASSIGN_OR_RETURN(const app::Config* config, Config());
-  if (modules_.empty()) modules_ = app::MakeModules();
+  if (modules_.empty()) modules_ = app::MakeModules(*config);
   storage::DatabaseOptions options = app::MakeDatabaseOptions(config->storage, modules_);
   options.quick_check_on_open = false;
   KEFU_ASSIGN_OR_RETURN(write_db_, app::OpenAndMigrate(config->storage, options, modules_));
@@ -32,7 +32,7 @@ Result<storage::Database*> CommandContext::WriteDatabase() {
 Result<storage::Database*> CommandContext::ReadDatabase() {
   if (read_db_) return read_db_.get();
   KEFU_ASSIGN_OR_RETURN(const app::Config* config, Config());
-  if (modules_.empty()) modules_ = app::MakeModules();
+  if (modules_.empty()) modules_ = app::MakeModules(*config);
   storage::DatabaseOptions options = app::MakeDatabaseOptions(config->storage, modules_);
   options.read_only = true;
   options.quick_check_on_open = false;

@@ -69,14 +69,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   kefu::SystemClock clock;
-  auto daemon = kefu::app::Daemon::Create(config, kefu::app::MakeModules(), clock);
+  auto daemon = kefu::app::Daemon::Create(config, kefu::app::MakeModules(config), clock);
   if (!daemon.ok()) {
-    spdlog::critical("kefud: cannot start: {}", daemon.status().ToString());
     std::cerr << "kefud: cannot start: " << daemon.status().ToString() << '\n';
     return kExitRuntime;
   }
   if (kefu::Status s = (*daemon)->Start(); !s.ok()) {
-    spdlog::critical("kefud: cannot start: {}", s.ToString());
     std::cerr << "kefud: cannot start: " << s.ToString() << '\n';
     return kExitRuntime;
   }

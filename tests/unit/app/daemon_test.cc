@@ -141,7 +141,7 @@ TEST(Daemon, RefusesADatabaseWithANewerSchema) {
     ASSERT_TRUE(storage::ApplyMigrations(**db, "app", future).ok());
   }
   FakeClock clock;
-  auto daemon = Daemon::Create(config, MakeModules(), clock);
+  auto daemon = Daemon::Create(config, MakeModules(config), clock);
   ASSERT_FALSE(daemon.ok());
   EXPECT_EQ(daemon.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(daemon.status().message(), ::testing::HasSubstr("app"));
@@ -150,7 +150,7 @@ TEST(Daemon, RefusesADatabaseWithANewerSchema) {
 TEST(Daemon, StopsListeningOnShutdown) {
   testing::TempDir dir;
   FakeClock clock;
-  auto daemon = Daemon::Create(TestConfig(dir), MakeModules(), clock);
+  auto daemon = Daemon::Create(TestConfig(dir), MakeModules(TestConfig(dir)), clock);
   ASSERT_TRUE(daemon.ok());
   ASSERT_TRUE((*daemon)->Start().ok());
   uint16_t port = (*daemon)->port();
