@@ -17,6 +17,9 @@
 #ifdef KEFU_HAVE_bot
 #include "bot/engine_ports.h"
 #endif
+#ifdef KEFU_HAVE_ticketing
+#include "ticketing/sqlite_ticket_store.h"
+#endif
 
 namespace kefu::app {
 namespace {
@@ -81,6 +84,37 @@ class Outbox final : public bot::ReplyOutbox {
     m.inbound_id = r.inbound_id;
     KEFU_RETURN_IF_ERROR(channels::EnqueueOutbound(db, m, clock_.NowUnixMs()).status());
     dispatcher_.Notify();  // the next round (after this commit) picks it up
+    return Status::Ok();
+  }
+
+ private:
+  const Clock& clock_;
+  OutboxDispatcher& dispatcher_;
+};
+#endif
+
+#ifdef KEFU_HAVE_ticketing
+// An agent's public reply on a ticket: addressed with the app and reply context of the
+// customer's latest message on that channel, and sent through the same outbox.
+class AgentReplies final : public ticketing::ReplySink {
+ public:
+  AgentReplies(const Clock& clock, OutboxDispatcher& dispatcher)
+      : clock_(clock), dispatcher_(dispatcher) {}
+  Status Enqueue(storage::Database& db, const ticketing::OutboundReply& r) override {
+    KEFU_ASSIGN_OR_RETURN(auto ctx, channels::LatestReplyContext(db, r.channel, r.requester));
+    if (!ctx) {
+      return FailedPrecondition("no " + r.channel + " message from " + r.requester +
+                                " to reply to");
+    }
+    channels::OutboundMessage m;
+    m.channel = r.channel;
+    m.app = ctx->first;
+    m.destination = r.requester;
+    m.content = r.body;
+    m.reply_context = ctx->second;
+    m.idempotency_key = "agent:" + std::to_string(r.event_id);
+    KEFU_RETURN_IF_ERROR(channels::EnqueueOutbound(db, m, clock_.NowUnixMs()).status());
+    dispatcher_.Notify();
     return Status::Ok();
   }
 
@@ -228,6 +262,10 @@ class ChannelsModule final : public Module {
         },
         server::RouteOptions::Role("supervisor"));
 
+#ifdef KEFU_HAVE_ticketing
+    agent_replies_ = std::make_unique<AgentReplies>(s.clock, *dispatcher_);
+    s.registry.Provide<ticketing::ReplySink>(*agent_replies_);
+#endif
 #ifdef KEFU_HAVE_bot
     ledger_ = std::make_unique<Ledger>();
     outbox_ = std::make_unique<Outbox>(s.clock, *dispatcher_);
@@ -269,6 +307,9 @@ class ChannelsModule final : public Module {
   std::unique_ptr<OutboxDispatcher> dispatcher_;
   std::vector<std::unique_ptr<WecomApp>> wecom_;
   std::vector<std::unique_ptr<DingtalkApp>> dingtalk_;
+#ifdef KEFU_HAVE_ticketing
+  std::unique_ptr<AgentReplies> agent_replies_;
+#endif
 #ifdef KEFU_HAVE_bot
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Outbox> outbox_;

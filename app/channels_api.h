@@ -12,7 +12,9 @@
 //
 // Ports for the bot (when the bot module is in the build): Init Provides bot::InboundLedger and
 // bot::ReplyOutbox over the channels' tables, and hands every newly stored inbound message (and,
-// at Start, every unprocessed one) to the bot::InboundSubmitter the bot module Provides.
+// at Start, every unprocessed one) to the bot::InboundSubmitter the bot module Provides. With
+// ticketing in the build it Provides ticketing::ReplySink: an agent's reply is addressed with the
+// app and reply context of the customer's latest message on that channel.
 #pragma once
 
 #include <memory>

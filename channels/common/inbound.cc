@@ -16,6 +16,9 @@ constexpr char kSelectUnprocessed[] =
 constexpr char kLastInbound[] =
     "SELECT MAX(platform_time_ms) FROM channel_inbound WHERE channel = ? AND app = ? AND "
     "sender = ? AND msg_type <> ?";
+constexpr char kLatestContext[] =
+    "SELECT app, reply_context FROM channel_inbound WHERE channel = ? AND sender = ? AND "
+    "msg_type <> 'event' ORDER BY id DESC LIMIT 1";
 constexpr char kMarkProcessed[] =
     "UPDATE channel_inbound SET processed_at_ms = ? WHERE id = ? AND processed_at_ms IS NULL";
 
@@ -187,6 +190,16 @@ Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::strin
   KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::optional<int64_t>();
   return st->ColumnOptionalInt64(0);
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> LatestReplyContext(
+    storage::Database& db, std::string_view channel, std::string_view sender) {
+  using Out = std::optional<std::pair<std::string, std::string>>;
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kLatestContext));
+  KEFU_RETURN_IF_ERROR(st->BindAll(channel, sender));
+  KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return Out();
+  return Out(std::make_pair(st->ColumnText(0), st->ColumnText(1)));
 }
 
 }  // namespace kefu::channels

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -90,6 +91,10 @@ class InboundRecorder {
 }  // namespace kefu::channels
 
 namespace kefu::channels {
+// (app, reply_context) of the latest message stored from `sender` on `channel`, or nullopt. Used to
+// address replies that start elsewhere (an agent's reply from a ticket).
+Result<std::optional<std::pair<std::string, std::string>>> LatestReplyContext(
+    storage::Database& db, std::string_view channel, std::string_view sender);
 // Platform time (ms) of the latest message stored from `sender` on (channel, app), or nullopt.
 Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::string_view channel,
                                                std::string_view app, std::string_view sender,
