@@ -39,6 +39,16 @@ Result<std::string> FormatFor(const std::string& format, const std::string& path
   return path.ends_with(".csv") ? std::string("csv") : std::string("jsonl");
 }
 
+// kefuctl's connections come from the app's module list; make sure this one has the kefu_zh
+// tokenizer and (when writable) the knowledge tables even if the list lacks the module.
+Status PrepareKnowledge(storage::Database& db, bool writable) {
+  KEFU_RETURN_IF_ERROR(knowledge::RegisterKefuZhTokenizer(db.handle()));
+  if (writable) {
+    return storage::ApplyMigrations(db, "knowledge", knowledge::KnowledgeMigrations());
+  }
+  return Status::Ok();
+}
+
 struct ImportOutcome {
   size_t created = 0, updated = 0;
   std::vector<knowledge::FaqLineError> errors;
@@ -89,6 +99,7 @@ int Import(CommandContext& ctx, const std::string& path, const std::string& form
   if (!dry_run) {
     auto db = ctx.WriteDatabase();
     if (!db.ok()) return ctx.Fail(db.status());
+    if (Status s = PrepareKnowledge(**db, true); !s.ok()) return ctx.Fail(s);
     knowledge::SqliteFaqStore store(ctx.clock());
     auto stored = StoreAll(**db, store, parsed);
     if (!stored.ok()) return ctx.Fail(stored.status());
@@ -125,6 +136,7 @@ int Export(CommandContext& ctx, const std::string& format_flag, const std::strin
   if (!format.ok()) return ctx.Fail(format.status());
   auto db = ctx.ReadDatabase();
   if (!db.ok()) return ctx.Fail(db.status());
+  if (Status s = PrepareKnowledge(**db, false); !s.ok()) return ctx.Fail(s);
   knowledge::SqliteFaqStore store(ctx.clock());
   auto faqs = store.LoadAll(**db);
   if (!faqs.ok()) return ctx.Fail(faqs.status());
@@ -145,6 +157,7 @@ int Match(CommandContext& ctx, const std::string& query, int k) {
   if (k < 1 || k > 50) return ctx.Fail(InvalidArgument("-k must be 1..50"));
   auto db = ctx.ReadDatabase();
   if (!db.ok()) return ctx.Fail(db.status());
+  if (Status s = PrepareKnowledge(**db, false); !s.ok()) return ctx.Fail(s);
   knowledge::SqliteFaqStore store(ctx.clock());
   auto faqs = store.LoadAll(**db);
   if (!faqs.ok()) return ctx.Fail(faqs.status());
