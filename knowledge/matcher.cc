@@ -174,7 +174,14 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
   const std::vector<QueryTerm> q = index.PrepareQuery(a);
   std::vector<Candidate> out;
   if (q.empty()) return out;
-  const std::vector<ScoredDoc> top = index.TopK(q, options_.candidates);
+  std::vector<QueryTerm> retrieval;
+  if (options_.min_retrieval_idf > 0) {
+    for (const QueryTerm& t : q) {
+      if (t.idf >= options_.min_retrieval_idf) retrieval.push_back(t);
+    }
+  }
+  const std::vector<ScoredDoc> top = index.TopK(
+      options_.min_retrieval_idf > 0 && !retrieval.empty() ? retrieval : q, options_.candidates);
   if (top.empty()) return out;
   std::u32string qchars;
   for (char32_t c : a.text) {

@@ -53,8 +53,11 @@ struct MatcherOptions {
   AnalyzerOptions analyzer;
   VocabularyOptions vocabulary;
   Bm25Options bm25;
-  bool learn_vocabulary = true;   // learn lexicon words from the FAQ base on Rebuild
-  size_t candidates = 60;         // BM25 candidates (questions) passed to the reranker
+  bool learn_vocabulary = true;  // learn lexicon words from the FAQ base on Rebuild
+  size_t candidates = 60;        // BM25 candidates (questions) passed to the reranker
+  // Query terms with a lower IDF (very frequent characters/bigrams) do not retrieve candidates;
+  // they still count in the reranker's features. 0 keeps every term (exact BM25 candidates).
+  double min_retrieval_idf = 0.0;
   size_t max_query_bytes = 1024;  // longer queries are cut at a character boundary
   // Fitted on faq-dev (listwise softmax loss over the 60 candidates; docs/knowledge.md).
   std::array<double, kFeatureCount> rerank_weights = {0.691, 4.518, 1.458,  -1.442, -2.487, 1.490,

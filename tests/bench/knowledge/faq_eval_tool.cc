@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
   if (const char* c = Arg(argc, argv, "--candidates")) opt.candidates = std::stoul(c);
   if (const char* c = Arg(argc, argv, "--bigram-weight")) opt.bm25.bigram_weight = std::stod(c);
   if (const char* c = Arg(argc, argv, "--word-weight")) opt.bm25.word_weight = std::stod(c);
+  if (const char* c = Arg(argc, argv, "--min-idf")) opt.min_retrieval_idf = std::stod(c);
   if (const char* c = Arg(argc, argv, "--k1")) opt.bm25.k1 = std::stod(c);
   if (const char* c = Arg(argc, argv, "--b")) opt.bm25.b = std::stod(c);
   if (const char* c = Arg(argc, argv, "--min-pmi")) opt.vocabulary.min_pmi = std::stod(c);
