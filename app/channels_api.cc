@@ -10,6 +10,7 @@
 #include "channels/common/outbox.h"
 #include "channels/dingtalk/dingtalk_callback.h"
 #include "channels/dingtalk/dingtalk_sender.h"
+#include "channels/dingtalk/stream_client.h"
 #include "channels/wecom/kf_syncer.h"
 #include "channels/wecom/wecom_api.h"
 #include "channels/wecom/wecom_callback.h"
@@ -154,6 +155,8 @@ struct DingtalkApp {
   std::unique_ptr<channels::dingtalk::DingtalkApi> api;
   std::unique_ptr<channels::dingtalk::DingtalkCallbackHandler> handler;
   std::unique_ptr<channels::dingtalk::DingtalkSender> sender;
+  std::unique_ptr<channels::dingtalk::StreamFrameHandler> stream_handler;
+  std::unique_ptr<channels::dingtalk::DingtalkStreamClient> stream;
 };
 
 class ChannelsModule final : public Module {
@@ -282,6 +285,9 @@ class ChannelsModule final : public Module {
       KEFU_RETURN_IF_ERROR(recorder_->ResumeUnprocessed(*lease));
     }
     dispatcher_->Start();
+    for (auto& a : dingtalk_) {
+      if (a->stream) a->stream->Start();
+    }
     for (auto& a : wecom_) {
       if (!a->kf) continue;
       auto ids = a->kf->KnownKfIds();
@@ -293,6 +299,9 @@ class ChannelsModule final : public Module {
   }
 
   void Stop() override {
+    for (auto& a : dingtalk_) {
+      if (a->stream) a->stream->Stop();
+    }
     if (dispatcher_) dispatcher_->Stop();
     pool_.reset();
   }
