@@ -16,11 +16,25 @@ bool IsFresh(std::string_view ts, int64_t unit_ms, std::chrono::seconds skew, Ti
   return diff <= skew.count() * 1000;
 }
 
-bool ReplayCache::Seen(std::string_view ts, std::string_view nonce, std::string_view sig,
-                       TimePoint now) {
+namespace {
+
+std::string TripleKey(std::string_view ts, std::string_view nonce, std::string_view sig) {
   std::string key;
   key.reserve(ts.size() + nonce.size() + sig.size() + 2);
   key.append(ts).append("\n").append(nonce).append("\n").append(sig);
+  return key;
+}
+
+}  // namespace
+
+void ReplayCache::Forget(std::string_view ts, std::string_view nonce, std::string_view sig) {
+  std::lock_guard lock(mu_);
+  set_.erase(TripleKey(ts, nonce, sig));  // the stale deque entry is skipped when it expires
+}
+
+bool ReplayCache::Seen(std::string_view ts, std::string_view nonce, std::string_view sig,
+                       TimePoint now) {
+  std::string key = TripleKey(ts, nonce, sig);
   std::lock_guard lock(mu_);
   while (!order_.empty() &&
          (order_.front().first + window_ <= now || order_.size() > max_entries_)) {

@@ -27,6 +27,9 @@ class ReplayCache {
       : window_(window), max_entries_(max_entries) {}
   // Inserts the triple; returns true if it was already present inside the window.
   bool Seen(std::string_view ts, std::string_view nonce, std::string_view sig, TimePoint now);
+  // Removes a triple again (its delivery failed with 503, so the platform's retry must be
+  // processed, not answered as a duplicate).
+  void Forget(std::string_view ts, std::string_view nonce, std::string_view sig);
 
  private:
   std::chrono::milliseconds window_;

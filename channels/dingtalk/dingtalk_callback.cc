@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 #include "channels/common/callback_util.h"
 
 namespace kefu::channels::dingtalk {
@@ -220,8 +222,10 @@ void DingtalkCallbackHandler::HandleEvent(HttpRequest& req, HttpResponder respon
   m.reply_context = "{}";
   m.platform_time_ms = Int(event, "TimeStamp");
   m.received_at_ms = ToUnixMs(now);
-  recorder_.Record(std::move(m), [this, respond = std::move(respond)](RecordOutcome o) mutable {
+  recorder_.Record(std::move(m), [this, triple = std::array<std::string, 3>{*ts, *nonce, *sig},
+                                  respond = std::move(respond)](RecordOutcome o) mutable {
     if (!o.status.ok()) {
+      replay_.Forget(triple[0], triple[1], triple[2]);
       Count("dingtalk_event", "store_failed");
       respond(EmptyResponse(503));
       return;

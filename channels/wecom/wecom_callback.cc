@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 #include "channels/common/callback_util.h"
 #include "channels/common/xml.h"
 #include "channels/wecom/wecom_message.h"
@@ -152,9 +154,11 @@ void WecomCallbackHandler::HandlePost(const std::map<std::string, std::string>& 
     respond(EmptyResponse(200));
     return;
   }
-  recorder_.Record(std::move(*msg), [this, respond = std::move(respond)](RecordOutcome o) {
+  recorder_.Record(std::move(*msg), [this, triple = std::array<std::string, 3>{*ts, *nonce, *sig},
+                                     respond = std::move(respond)](RecordOutcome o) {
     if (!o.status.ok()) {
       spdlog::error("wecom callback not stored app={} error={}", app_.name, o.status.ToString());
+      replay_.Forget(triple[0], triple[1], triple[2]);
       Count("store_failed");
       respond(EmptyResponse(503));
       return;

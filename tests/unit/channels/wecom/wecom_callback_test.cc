@@ -264,6 +264,24 @@ TEST(WecomCallback, StorageFailureIs503SoWecomRetries) {
   EXPECT_EQ(f.Call("POST", s.target, s.body).status, 503);
 }
 
+TEST(WecomCallback, RetryWithTheSameTripleAfterA503IsStoredNotTreatedAsDuplicate) {
+  Fixture f;
+  ASSERT_TRUE(f.db.writer
+                  ->Run([](storage::Database& d) {
+                    return d.Exec("ALTER TABLE channel_inbound RENAME TO channel_inbound_away");
+                  })
+                  .ok());
+  Signed s = SignPost(TextXml("5"));
+  EXPECT_EQ(f.Call("POST", s.target, s.body).status, 503);
+  ASSERT_TRUE(f.db.writer
+                  ->Run([](storage::Database& d) {
+                    return d.Exec("ALTER TABLE channel_inbound_away RENAME TO channel_inbound");
+                  })
+                  .ok());
+  EXPECT_EQ(f.Call("POST", s.target, s.body).status, 200);
+  EXPECT_EQ(f.Stored(), 1u);
+}
+
 TEST(WecomMessage, PassiveReplySwapsToAndFromAndSplitsCdata) {
   std::string x = PassiveTextReply("mycreate", kCorp, 1409659813, "a]]>b");
   auto fields = ParseFlatXml(x);
