@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/api_support.h"
+#include "bot/engine_ports.h"
 #include "channels/common/http_client.h"
 #include "channels/common/inbound.h"
 #include "channels/common/outbox.h"
@@ -15,12 +16,7 @@
 #include "channels/wecom/wecom_api.h"
 #include "channels/wecom/wecom_callback.h"
 #include "channels/wecom/wecom_sender.h"
-#ifdef KEFU_HAVE_bot
-#include "bot/engine_ports.h"
-#endif
-#ifdef KEFU_HAVE_ticketing
 #include "ticketing/sqlite_ticket_store.h"
-#endif
 
 namespace kefu::app {
 namespace {
@@ -45,7 +41,6 @@ nlohmann::json OutboxRowToJson(const channels::OutboxRow& r) {
            r.message.inbound_id ? nlohmann::json(*r.message.inbound_id) : nlohmann::json(nullptr)}};
 }
 
-#ifdef KEFU_HAVE_bot
 bot::InboundMessage ToBot(const channels::StoredInbound& s) {
   bot::InboundMessage m;
   m.inbound_id = s.id;
@@ -92,9 +87,7 @@ class Outbox final : public bot::ReplyOutbox {
   const Clock& clock_;
   OutboxDispatcher& dispatcher_;
 };
-#endif
 
-#ifdef KEFU_HAVE_ticketing
 // An agent's public reply on a ticket: addressed with the app and reply context of the
 // customer's latest message on that channel, and sent through the same outbox.
 class AgentReplies final : public ticketing::ReplySink {
@@ -123,19 +116,13 @@ class AgentReplies final : public ticketing::ReplySink {
   const Clock& clock_;
   OutboxDispatcher& dispatcher_;
 };
-#endif
 
 // Hands stored messages to the bot's submitter (looked up lazily: the bot Provides it in its Init).
 class Sink final : public channels::InboundSink {
  public:
   explicit Sink(ServiceRegistry& registry) : registry_(registry) {}
   void OnInbound(const channels::StoredInbound& m) override {
-#ifdef KEFU_HAVE_bot
     if (auto* submitter = registry_.Get<bot::InboundSubmitter>()) submitter->Submit(ToBot(m));
-#else
-    (void)m;
-    (void)registry_;
-#endif
   }
 
  private:
@@ -265,16 +252,12 @@ class ChannelsModule final : public Module {
         },
         server::RouteOptions::Role("supervisor"));
 
-#ifdef KEFU_HAVE_ticketing
     agent_replies_ = std::make_unique<AgentReplies>(s.clock, *dispatcher_);
     s.registry.Provide<ticketing::ReplySink>(*agent_replies_);
-#endif
-#ifdef KEFU_HAVE_bot
     ledger_ = std::make_unique<Ledger>();
     outbox_ = std::make_unique<Outbox>(s.clock, *dispatcher_);
     s.registry.Provide<bot::InboundLedger>(*ledger_);
     s.registry.Provide<bot::ReplyOutbox>(*outbox_);
-#endif
     return Status::Ok();
   }
 
@@ -316,13 +299,9 @@ class ChannelsModule final : public Module {
   std::unique_ptr<OutboxDispatcher> dispatcher_;
   std::vector<std::unique_ptr<WecomApp>> wecom_;
   std::vector<std::unique_ptr<DingtalkApp>> dingtalk_;
-#ifdef KEFU_HAVE_ticketing
   std::unique_ptr<AgentReplies> agent_replies_;
-#endif
-#ifdef KEFU_HAVE_bot
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Outbox> outbox_;
-#endif
 };
 
 }  // namespace

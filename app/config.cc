@@ -3,23 +3,19 @@
 #include <filesystem>
 #include <sstream>
 
+#include "app/bot_api.h"
+#include "app/channels_api.h"
 #include "app/config_reader.h"
 #include "app/config_sections.h"
-#if defined(KEFU_HAVE_bot)
-#include "app/bot_api.h"
-#endif
+#include "app/config_sla.h"
 
 namespace kefu::app {
 namespace {
 
 // One line per module; the order is the order errors are reported in.
 constexpr SectionReader kSectionReaders[] = {
-    ReadServerConfig,
-    ReadStorageConfig,
-    ReadDaemonConfig,
-#if defined(KEFU_HAVE_bot)
-    ReadBotConfig,
-#endif
+    ReadServerConfig, ReadStorageConfig, ReadDaemonConfig,
+    ReadSlaConfig,    ReadBotConfig,     ReadChannelsSection,
 };
 
 std::string SyntaxError(const toml::parse_error& e, std::string_view origin) {
@@ -99,11 +95,13 @@ ConfigLoad LoadFromTable(toml::table& root, const std::vector<std::string>& over
 
 }  // namespace
 
-#if defined(KEFU_HAVE_bot)
 void ReadBotConfig(const ConfigSection& root, Config& config) {
   ReadBotOptions(root.Table("bot"), config.bot);
 }
-#endif
+
+void ReadChannelsSection(const ConfigSection& root, Config& config) {
+  ReadChannelsConfig(root, config.channels);
+}
 
 std::string StorageConfig::DatabasePath() const {
   return (std::filesystem::path(data_dir) / database_file).string();

@@ -3,8 +3,7 @@
 //
 // Adding a module's section (e.g. [[wecom.apps]]):
 //   1. add a typed struct field to Config below (the struct lives in the module's own header or
-//      in app/config_<module>.h), guarded by `#if defined(KEFU_HAVE_<library>)` so partial builds
-//      without the module still compile;
+//      in app/config_<module>.h);
 //   2. write `void ReadWecomConfig(const ConfigSection& root, Config& config)` in
 //      app/config_wecom.cc using the ConfigSection readers (they record errors, never throw);
 //   3. declare it in app/config_sections.h and add it (guarded the same way) to kSectionReaders
@@ -17,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "app/channels_config.h"
+#include "bot/bot_options.h"
 #include "core/result.h"
 #include "server/server_options.h"
 #include "storage/database.h"
-#if defined(KEFU_HAVE_bot)
-#include "bot/bot_options.h"
-#endif
+#include "ticketing/sla_config.h"
 
 namespace kefu::app {
 
@@ -72,9 +71,9 @@ struct Config {
   LogConfig log;
   DaemonConfig daemon;
   AuthConfig auth;
-#if defined(KEFU_HAVE_bot)
-  bot::BotOptions bot;  // [bot], app/config_bot.cc
-#endif
+  ticketing::SlaConfig sla;  // [sla], app/config_sla.cc
+  bot::BotOptions bot;       // [bot], app/config_bot.cc
+  ChannelsConfig channels;   // [[wecom.apps]] [[dingtalk.apps]], app/config_channels.cc
 };
 
 // Where the configuration comes from.

@@ -13,8 +13,9 @@ using SectionReader = void (*)(const ConfigSection& root, Config& config);
 void ReadServerConfig(const ConfigSection& root, Config& config);   // [server]
 void ReadStorageConfig(const ConfigSection& root, Config& config);  // [storage]
 void ReadDaemonConfig(const ConfigSection& root, Config& config);   // [log] [daemon] [auth]
-#if defined(KEFU_HAVE_bot)
-void ReadBotConfig(const ConfigSection& root, Config& config);  // [bot], app/config_bot.cc
-#endif
+void ReadSlaConfig(const ConfigSection& root, Config& config);      // [sla], app/config_sla.cc
+void ReadBotConfig(const ConfigSection& root, Config& config);      // [bot], app/config_bot.cc
+// [[wecom.apps]] [[dingtalk.apps]], app/config_channels.cc
+void ReadChannelsSection(const ConfigSection& root, Config& config);
 
 }  // namespace kefu::app

@@ -180,29 +180,10 @@ void ReadSlaSection(const ConfigSection& root, ticketing::SlaConfig& out) {
   }
 }
 
-namespace {
-
-// Config gets its `sla` field with the ticketing registration (docs/sla.md); until then the
-// section is not read (an [sla] table is reported as unknown) and ticketing runs without policies.
-template <typename C>
-auto* SlaField(C& config) {
-  if constexpr (requires { config.sla; }) {
-    return &config.sla;
-  } else {
-    return static_cast<ticketing::SlaConfig*>(nullptr);
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void ReadSlaConfig(const ConfigSection& root, Config& config) {
-  if (auto* sla = SlaField(config)) ReadSlaSection(root, *sla);
-}
-
-const ticketing::SlaConfig& SlaConfigOf(const Config& config) {
-  static const ticketing::SlaConfig kNone;
-  const auto* sla = SlaField(config);
-  return sla ? *sla : kNone;
+  ReadSlaSection(root, config.sla);
 }
 
 }  // namespace kefu::app

@@ -14,7 +14,4 @@ void ReadSlaSection(const ConfigSection& root, ticketing::SlaConfig& out);
 // The SectionReader for kSectionReaders in app/config.cc: reads into Config::sla.
 void ReadSlaConfig(const ConfigSection& root, Config& config);
 
-// Config::sla, or an empty SlaConfig while Config has no `sla` field yet.
-const ticketing::SlaConfig& SlaConfigOf(const Config& config);
-
 }  // namespace kefu::app

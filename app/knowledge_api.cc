@@ -7,12 +7,10 @@
 #include <utility>
 
 #include "app/api_support.h"
+#include "bot/knowledge_faq_matcher.h"
 #include "knowledge/faq_io.h"
 #include "knowledge/fts5_tokenizer.h"
 #include "knowledge/sqlite_faq_store.h"
-#if defined(KEFU_HAVE_bot)
-#include "bot/knowledge_faq_matcher.h"
-#endif
 
 namespace kefu::app {
 namespace {
@@ -36,55 +34,31 @@ Result<int64_t> IntParam(const HttpRequest& r, const char* name, int64_t fallbac
 class LiveFaqs {
  public:
   explicit LiveFaqs(knowledge::MatcherOptions options)
-      : matcher_(std::move(options))
-#if defined(KEFU_HAVE_bot)
-        ,
-        adapter_(matcher_)
-#endif
-  {
-  }
+      : matcher_(std::move(options)), adapter_(matcher_) {}
 
-  knowledge::Matcher& matcher() {
-    return matcher_;
-  }
+  knowledge::Matcher& matcher() { return matcher_; }
   void Provide(ServiceRegistry& registry) {
     registry.Provide<knowledge::Matcher>(matcher_);
-#if defined(KEFU_HAVE_bot)
     registry.Provide<bot::FaqMatcher>(adapter_);
-#endif
   }
   void Reload(const std::vector<knowledge::Faq>& faqs, knowledge::LexiconEntries lexicon) {
     matcher_.SetLexiconEntries(std::move(lexicon));
-#if defined(KEFU_HAVE_bot)
     adapter_.Reload(faqs);
-#else
-    matcher_.Rebuild(faqs);
-#endif
   }
   void Upsert(const knowledge::Faq& faq) {
-#if defined(KEFU_HAVE_bot)
     Status s = adapter_.Upsert(faq);
-#else
-    Status s = matcher_.Upsert(faq);
-#endif
     if (!s.ok())
       spdlog::warn("knowledge: matcher upsert failed faq_id={} error={}", faq.id, s.ToString());
   }
   void Remove(const std::string& id) {
-#if defined(KEFU_HAVE_bot)
     Status s = adapter_.Remove(id);
-#else
-    Status s = matcher_.Remove(id);
-#endif
     if (!s.ok())
       spdlog::warn("knowledge: matcher remove failed faq_id={} error={}", id, s.ToString());
   }
 
  private:
   knowledge::Matcher matcher_;
-#if defined(KEFU_HAVE_bot)
   bot::KnowledgeFaqMatcher adapter_;
-#endif
 };
 
 Result<knowledge::LexiconEntries> LoadLexicon(knowledge::FaqStore& store, storage::Database& db) {

@@ -1,33 +1,22 @@
 #include "app/app_module.h"
-#include "app/module.h"
-#if defined(KEFU_HAVE_knowledge)
-#include "app/knowledge_api.h"
-#endif
-#if defined(KEFU_HAVE_ticketing)
-#include "app/ticketing_api.h"
-#endif
-#if defined(KEFU_HAVE_bot)
 #include "app/bot_api.h"
-#endif
+#include "app/channels_api.h"
+#include "app/knowledge_api.h"
+#include "app/module.h"
+#include "app/ticketing_api.h"
 
 namespace kefu::app {
 
 // One line per module, in dependency order: a module that Get()s a service comes after the one
-// that Provide()s it. Feature modules are guarded by KEFU_HAVE_<library> (set by
-// app/CMakeLists.txt when the library is in the build).
+// that Provide()s it. Channels come after the bot: at Start they hand unprocessed inbound
+// messages to the bot's engine, which must be running by then.
 std::vector<std::unique_ptr<Module>> MakeModules(const Config& config) {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(MakeAppModule());
-#if defined(KEFU_HAVE_knowledge)
   modules.push_back(MakeKnowledgeModule());
-#endif
-#if defined(KEFU_HAVE_ticketing)
   modules.push_back(MakeTicketingModule());
-#endif
-#if defined(KEFU_HAVE_bot)
   modules.push_back(MakeBotModule(config.bot));
-#endif
-  (void)config;
+  modules.push_back(MakeChannelsModule(config.channels));
   return modules;
 }
 

@@ -68,7 +68,7 @@ class TicketingModule final : public Module {
   }
 
   Status Init(Services& services) override {
-    const ticketing::SlaConfig& config = SlaConfigOf(services.config);
+    const ticketing::SlaConfig& config = services.config.sla;
     KEFU_ASSIGN_OR_RETURN(auto policies, ticketing::BuildSlaPolicySet(config));
     replies_ = std::make_unique<LateReplySink>(services.registry);
     notifier_ = std::make_unique<LateNotifier>(services.registry);

@@ -1,7 +1,5 @@
 #include "tools/faq_commands.h"
 
-#if defined(KEFU_HAVE_knowledge)
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -305,13 +303,3 @@ eval->callback([&ctx, va] {
 }
 
 }  // namespace kefu::tools
-
-#else
-
-namespace kefu::tools {
-
-void RegisterFaqCommands(CLI::App& /*kefuctl*/, CommandContext& /*ctx*/) {}
-
-}  // namespace kefu::tools
-
-#endif

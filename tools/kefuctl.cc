@@ -2,26 +2,17 @@
 
 #include "app/logging.h"
 #include "tools/command.h"
-#if defined(KEFU_HAVE_knowledge)
 #include "tools/faq_commands.h"
-#endif
-#if defined(KEFU_HAVE_ticketing)
+#include "tools/simulate_commands.h"
 #include "tools/sla_commands.h"
-#endif
 
 namespace kefu::tools {
 namespace {
 
-// One line per group of verbs; feature modules' lines are guarded by KEFU_HAVE_<library>.
+// One line per group of verbs.
 constexpr CommandRegistrar kRegistrars[] = {
-    RegisterTokenCommands,
-    RegisterBackupCommands,
-#if defined(KEFU_HAVE_knowledge)
-    RegisterFaqCommands,
-#endif
-#if defined(KEFU_HAVE_ticketing)
-    RegisterSlaCommands,
-#endif
+    RegisterTokenCommands, RegisterBackupCommands,   RegisterFaqCommands,
+    RegisterSlaCommands,   RegisterSimulateCommands,
 };
 
 }  // namespace
