@@ -20,6 +20,10 @@ mkdir -p "$data_dir"
 
 kefud="$build_dir/bin/kefud"
 kefuctl="$build_dir/bin/kefuctl"
+# The demo FAQ base of a fictional online shop (deploy/demo/faq.jsonl); importing again updates the
+# same ids, so a second start changes nothing.
+"$kefuctl" --config "$config" --set "storage.data_dir=$data_dir" faq import "$root/deploy/demo/faq.jsonl"
+
 check=$("$kefud" --check-config --config "$config" --set "storage.data_dir=$data_dir" "$@")
 listen=$(printf '%s\n' "$check" | awk '$1 == "listen" {print $2}')
 cat <<INFO
@@ -30,6 +34,8 @@ kefud is starting on http://$listen (data in $(cd "$data_dir" && pwd)).
   console:  http://$listen/console/  (arrives with the console issue)
   token:    $kefuctl --config $config --set storage.data_dir=$data_dir token create --role admin --name me
   then:     curl -H "Authorization: Bearer <token>" http://$listen/api/v1/whoami
+  demo:     $kefuctl --config $config simulate wecom --url http://$listen/callback/wecom/demo --app demo --from zhangsan --text "怎么申请退款"
+            then: curl -H "Authorization: Bearer <token>" http://$listen/api/v1/conversations
   backup:   $kefuctl --config $config --set storage.data_dir=$data_dir backup ./kefu-backup.db
 Stop with Ctrl-C.
 
