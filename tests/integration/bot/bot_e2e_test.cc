@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "channels/common/wx_crypto.h"
+#include "tests/fakes/fake_dingtalk.h"
 #include "tests/fakes/fake_wecom.h"
 #include "tests/integration/daemon/process.h"
 #include "tests/support/temp_dir.h"
@@ -24,6 +25,7 @@
 namespace kefu::testing {
 namespace {
 
+using fakes::FakeDingtalk;
 using fakes::FakeWecom;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -33,6 +35,8 @@ constexpr char kSecret[] = "bot-e2e-secret";
 constexpr char kToken[] = "bot-e2e-token";
 constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 constexpr char kApp[] = "shop";
+constexpr char kDingKey[] = "dingbote2e";
+constexpr char kDingSecret[] = "bot-e2e-ding-secret";
 
 // Texts of the default [bot] options (bot/bot_options.h).
 constexpr char kFeedbackQuestion[] = "以上回答是否解决了您的问题？请回复“是”或“否”。";
@@ -71,10 +75,11 @@ struct Callback {
 
 class BotEndToEndTest : public ::testing::Test {
  protected:
-  BotEndToEndTest() : wecom_(kCorpId, kSecret) {}
+  BotEndToEndTest() : wecom_(kCorpId, kSecret), dingtalk_(kDingKey, kDingSecret) {}
 
   void SetUp() override {
     wecom_.Start();
+    dingtalk_.Start();
     port_ = FreePort();
     config_ = dir_.File("kefud.toml");
     std::ofstream(config_) << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
@@ -83,7 +88,12 @@ class BotEndToEndTest : public ::testing::Test {
                            << "\"\nagent_id = 1000002\ntoken = \"" << kToken
                            << "\"\nencoding_aes_key = \"" << kAesKey << "\"\nsecret = \"" << kSecret
                            << "\"\napi_base = \"" << wecom_.base_url()
-                           << "\"\nmax_timestamp_skew_s = 0\n";
+                           << "\"\nmax_timestamp_skew_s = 0\n"
+                           << "[[dingtalk.apps]]\nname = \"" << kApp << "\"\napp_key = \""
+                           << kDingKey << "\"\napp_secret = \"" << kDingSecret
+                           << "\"\nrobot_code = \"" << kDingKey << "\"\nmode = \"http\"\n"
+                           << "api_base = \"" << dingtalk_.base_url() << "\"\noapi_base = \""
+                           << dingtalk_.base_url() << "\"\n";
     CommandResult imported = RunCommand({KEFUCTL_PATH, "--config", config_, "faq", "import",
                                          std::string(KEFU_SOURCE_DIR) + "/deploy/demo/faq.jsonl"},
                                         dir_.path().string());
@@ -131,6 +141,48 @@ class BotEndToEndTest : public ::testing::Test {
         "/callback/wecom/" + app + "?msg_signature=" + sig + "&timestamp=" + ts + "&nonce=" + nonce,
         "<xml><ToUserName><![CDATA[" + std::string(kCorpId) + "]]></ToUserName><Encrypt><![CDATA[" +
             enc + "]]></Encrypt></xml>"};
+  }
+
+  // A signed DingTalk robot callback (one-to-one chat) from staff `user`.
+  int DeliverDingtalk(const std::string& user, const std::string& text, const std::string& msg_id) {
+    const int64_t now_ms = std::chrono::duration_cast<milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const std::string ts = std::to_string(now_ms);
+    nlohmann::json body = {{"msgtype", "text"},
+                           {"text", {{"content", text}}},
+                           {"msgId", msg_id},
+                           {"createAt", now_ms},
+                           {"conversationType", "1"},
+                           {"conversationId", "cid-" + user},
+                           {"senderId", "$:LWCP_v1:$" + user},
+                           {"senderNick", user},
+                           {"senderStaffId", user},
+                           {"sessionWebhook", dingtalk_.SessionWebhookUrl("s-" + user)},
+                           {"sessionWebhookExpiredTime", now_ms + 90 * 60 * 1000},
+                           {"robotCode", kDingKey},
+                           {"isInAtList", true}};
+    return HttpCall(port_, "POST", std::string("/callback/dingtalk/") + kApp,
+                    "Content-Type: application/json\r\ntimestamp: " + ts +
+                        "\r\nsign: " + channels::DingtalkRobotSign(ts, kDingSecret) + "\r\n",
+                    body.dump())
+        .status;
+  }
+
+  // Every text (text.content, markdown.text, actionCard.text) the fake DingTalk received on the
+  // sessionWebhook, in order.
+  std::vector<std::string> DingtalkSent() const {
+    std::vector<std::string> out;
+    for (const auto& r : dingtalk_.Requests(FakeDingtalk::kSession)) {
+      auto j = r.Json();
+      if (!j.is_object()) continue;
+      for (const auto& [kind, field] : {std::pair<const char*, const char*>{"text", "content"},
+                                        {"markdown", "text"},
+                                        {"actionCard", "text"}}) {
+        if (j.contains(kind) && j[kind].is_object()) out.push_back(j[kind].value(field, ""));
+      }
+    }
+    return out;
   }
 
   int Deliver(const Callback& c) {
@@ -184,6 +236,7 @@ class BotEndToEndTest : public ::testing::Test {
 
   TempDir dir_;
   FakeWecom wecom_;
+  FakeDingtalk dingtalk_;
   int port_ = 0;
   std::string config_, api_token_;
   std::unique_ptr<ChildProcess> kefud_;
@@ -285,6 +338,23 @@ TEST_F(BotEndToEndTest, OffTopicChineseQuestionGetsTheNotUnderstoodReplyNotAnFaq
   ASSERT_TRUE(WaitForSent(kNotUnderstood)) << SentDump();
   auto s = Sent();
   EXPECT_EQ(std::count(s.begin(), s.end(), DemoAnswer("refund-apply")), 0) << SentDump();
+}
+
+TEST_F(BotEndToEndTest, KnownDemoQuestionOverDingtalkGetsTheFaqAnswerOnTheSessionWebhook) {
+  const std::string answer = DemoAnswer("refund-apply");
+  ASSERT_EQ(DeliverDingtalk("staff01", "怎么申请退款？", "msgbot0001"), 200);
+  std::string dump;
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = DingtalkSent();
+    dump.clear();
+    for (const auto& t : s)
+      dump += "[" + t + "]\n";
+    return std::count(s.begin(), s.end(), answer) == 1 &&
+           std::any_of(s.begin(), s.end(), [](const std::string& t) {
+             return t.find("以上回答是否解决了您的问题") != std::string::npos;
+           });
+  })) << dump;
+  EXPECT_EQ(wecom_.Count(FakeWecom::kMessageSend), 0u);
 }
 
 TEST_F(BotEndToEndTest, UnknownAppNameIs404AndNothingIsStoredOrSent) {
