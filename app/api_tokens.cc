@@ -151,4 +151,14 @@ Result<ApiToken> VerifyApiToken(storage::Database& db, std::string_view bearer) 
   return std::move(stored->token);
 }
 
+nlohmann::json TokenJson(const ApiToken& t) {
+  nlohmann::json j = {{"id", t.id},
+                      {"name", t.name},
+                      {"role", t.role},
+                      {"created_at_ms", t.created_at_ms},
+                      {"revoked", t.revoked_at_ms.has_value()}};
+  if (t.revoked_at_ms) j["revoked_at_ms"] = *t.revoked_at_ms;
+  return j;
+}
+
 }  // namespace kefu::app

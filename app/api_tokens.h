@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ struct ApiToken {
   int64_t created_at_ms = 0;
   std::optional<int64_t> revoked_at_ms;
 };
+
+// The JSON view of a token for the REST API and kefuctl: id, name, role, created_at_ms, revoked
+// (and revoked_at_ms); never the secret or its hash.
+nlohmann::json TokenJson(const ApiToken& t);
 
 struct CreatedToken {
   ApiToken token;

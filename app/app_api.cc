@@ -13,16 +13,6 @@ constexpr std::string_view kHeartbeat =
     "INSERT INTO app_heartbeat (id, beat_at_ms) VALUES (1, ?) "
     "ON CONFLICT (id) DO UPDATE SET beat_at_ms = excluded.beat_at_ms";
 
-nlohmann::json TokenJson(const ApiToken& t) {
-  nlohmann::json j = {{"id", t.id},
-                      {"name", t.name},
-                      {"role", t.role},
-                      {"created_at_ms", t.created_at_ms},
-                      {"revoked", t.revoked_at_ms.has_value()}};
-  if (t.revoked_at_ms) j["revoked_at_ms"] = *t.revoked_at_ms;
-  return j;
-}
-
 }  // namespace
 
 void RegisterAppApi(Services& services) {

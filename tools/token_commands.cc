@@ -9,16 +9,6 @@
 namespace kefu::tools {
 namespace {
 
-nlohmann::json TokenJson(const app::ApiToken& t) {
-  nlohmann::json j = {{"id", t.id},
-                      {"name", t.name},
-                      {"role", t.role},
-                      {"created_at_ms", t.created_at_ms},
-                      {"revoked", t.revoked_at_ms.has_value()}};
-  if (t.revoked_at_ms) j["revoked_at_ms"] = *t.revoked_at_ms;
-  return j;
-}
-
 std::string FormatTime(int64_t unix_ms) {
   std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -45,7 +35,7 @@ int CreateToken(CommandContext& ctx, const std::string& role, const std::string&
   }
   if (!created.ok()) return ctx.Fail(created.status());
   if (ctx.json()) {
-    nlohmann::json j = TokenJson(created->token);
+    nlohmann::json j = app::TokenJson(created->token);
     j["token"] = created->bearer;
     ctx.PrintJson(j);
     return kExitOk;
@@ -65,7 +55,7 @@ int ListTokens(CommandContext& ctx) {
   if (ctx.json()) {
     nlohmann::json list = nlohmann::json::array();
     for (const app::ApiToken& t : *tokens)
-      list.push_back(TokenJson(t));
+      list.push_back(app::TokenJson(t));
     ctx.PrintJson(list);
     return kExitOk;
   }

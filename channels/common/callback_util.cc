@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <cctype>
+
 #include "channels/common/wx_crypto.h"
 
 namespace kefu::channels {
@@ -60,6 +62,14 @@ std::string_view TrimAsciiView(std::string_view s) {
   while (!s.empty() && ws(s.back()))
     s.remove_suffix(1);
   return s;
+}
+
+bool IsValidAppName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
 }
 
 }  // namespace kefu::channels

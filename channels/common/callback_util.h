@@ -21,6 +21,9 @@ std::string RandomAlnum(size_t n);
 // An empty-bodied response with `status` (WeCom: 200 empty = received, 403 = rejected).
 HttpResponse EmptyResponse(int status);
 
+// True when `name` can name an app in a callback URL: non-empty, letters, digits, '-' and '_'.
+bool IsValidAppName(std::string_view name);
+
 // Trims ASCII whitespace at both ends.
 std::string_view TrimAsciiView(std::string_view s);
 

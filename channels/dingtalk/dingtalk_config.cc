@@ -1,7 +1,6 @@
 #include "channels/dingtalk/dingtalk_config.h"
 
-#include <cctype>
-
+#include "channels/common/callback_util.h"
 #include "channels/common/wx_crypto.h"
 
 namespace kefu::channels::dingtalk {
@@ -12,12 +11,8 @@ std::vector<Status> ValidateDingtalkApp(const DingtalkAppConfig& app, size_t ind
   auto bad = [&](const std::string& key, const std::string& why) {
     errors.push_back(InvalidArgument(prefix + key + ": " + why));
   };
-  if (app.name.empty()) bad("name", "must not be empty");
-  for (char c : app.name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      bad("name", "only letters, digits, '-' and '_' are allowed");
-      break;
-    }
+  if (!IsValidAppName(app.name)) {
+    bad("name", "must be non-empty and only letters, digits, '-' and '_'");
   }
   if (app.app_key.empty()) bad("app_key", "must not be empty");
   if (app.app_secret.empty()) bad("app_secret", "must not be empty");

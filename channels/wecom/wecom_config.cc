@@ -1,7 +1,6 @@
 #include "channels/wecom/wecom_config.h"
 
-#include <cctype>
-
+#include "channels/common/callback_util.h"
 #include "channels/common/wx_crypto.h"
 
 namespace kefu::channels::wecom {
@@ -12,12 +11,8 @@ std::vector<Status> ValidateWecomApp(const WecomAppConfig& app, size_t index) {
   auto bad = [&](const std::string& key, const std::string& why) {
     errors.push_back(InvalidArgument(prefix + key + ": " + why));
   };
-  if (app.name.empty()) bad("name", "must not be empty");
-  for (char c : app.name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      bad("name", "only letters, digits, '-' and '_' are allowed");
-      break;
-    }
+  if (!IsValidAppName(app.name)) {
+    bad("name", "must be non-empty and only letters, digits, '-' and '_'");
   }
   if (app.corp_id.empty()) bad("corp_id", "must not be empty");
   if (app.token.empty() || app.token.size() > 32) bad("token", "must be 1..32 characters");
