@@ -338,6 +338,9 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
     FaqMatch m = out[order[r]];
     const double next = r + 1 < order.size() ? out[order[r + 1]].score : 0.0;
     m.confidence = Confidence(m.score - lse, r == 0 ? m.score - next : 0.0, coverage[order[r]]);
+    if (coverage[order[r]] < options_.evidence_coverage) {
+      m.confidence *= coverage[order[r]] / options_.evidence_coverage;
+    }
     // An indexed question matched verbatim (after normalisation) is the FAQ's own phrasing:
     // certain unless another FAQ carries the same question.
     const bool runner_up_exact = r + 1 < order.size() && exact[order[r + 1]];

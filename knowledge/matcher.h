@@ -67,6 +67,12 @@ struct MatcherOptions {
   bool colloquial_synonyms = true;
   // Two-stage Platt fit on faq-dev (strict labels, then the adjudicated sample).
   PlattCalibration calibration = {4.2315, 0.9827, 0.3863, -2.2682};
+  // Out-of-domain guard. faq-dev has no off-topic queries, so the calibration never saw one: a
+  // question about something the base does not cover ("我想学钢琴") can win the softmax on a few
+  // shared characters. The confidence is scaled by coverage / evidence_coverage when the FAQ
+  // covers less than this IDF-weighted share of the query's characters (unknown characters count
+  // as uncovered). 0 disables the guard.
+  double evidence_coverage = 0.6;
   // Bot defaults: answer directly at confidence >= answer_threshold, suggest up to 3 FAQs at
   // >= suggest_threshold, else hand off. Chosen from the reliability table in docs/knowledge.md.
   double answer_threshold = 0.8;

@@ -326,14 +326,9 @@ TEST_F(BotEndToEndTest, AmbiguousQuestionOffersNumberedSuggestionsAndTwoPicksThe
   EXPECT_EQ(std::count(s.begin(), s.end(), DemoAnswer("member-join")), 0) << SentDump();
 }
 
-// BUG (knowledge matcher confidence): off-topic Chinese questions get answer-level confidence on
-// the demo base, e.g. `kefuctl faq match 我想学钢琴` -> 0.931 怎么申请退款？ (via
-// 我想退款怎么操作), 量子力学的基本原理 -> 0.933, 今天天气怎么样 -> 0.887; so the customer gets an
-// unrelated FAQ answer instead of the not-understood reply, and the two-misses hand-off never
-// triggers for them.
+// Off-topic Chinese questions share a few characters with some demo FAQ (我想学钢琴 with
+// 我想退款怎么操作); the matcher's evidence guard keeps them below the suggest threshold.
 TEST_F(BotEndToEndTest, OffTopicChineseQuestionGetsTheNotUnderstoodReplyNotAnFaqAnswer) {
-  GTEST_SKIP() << "product bug: off-topic Chinese questions match a demo FAQ with confidence "
-                  ">= 0.8 (knowledge matcher calibration); see the comment above";
   Say("zhoujiu", "我想学钢琴");
   ASSERT_TRUE(WaitForSent(kNotUnderstood)) << SentDump();
   auto s = Sent();

@@ -50,6 +50,24 @@ TEST(Matcher, ExactQuestionIsAnsweredWithHighConfidence) {
   EXPECT_GE(r[0].confidence, m.options().answer_threshold);
 }
 
+TEST(Matcher, OffTopicQuestionSharingOnlyFillerStaysBelowSuggest) {
+  std::vector<Faq> faqs = ShopFaqs();
+  faqs.push_back(MakeFaq("refund-how", "我想退款怎么操作"));
+  Matcher guarded;
+  guarded.Rebuild(faqs);
+  auto r = guarded.Match("我想学钢琴", 3);
+  ASSERT_FALSE(r.empty());
+  EXPECT_LT(r[0].confidence, guarded.options().suggest_threshold) << r[0].faq_id;
+
+  MatcherOptions off;
+  off.evidence_coverage = 0;
+  Matcher unguarded(off);
+  unguarded.Rebuild(faqs);
+  auto u = unguarded.Match("我想学钢琴", 3);
+  ASSERT_FALSE(u.empty());
+  EXPECT_GT(u[0].confidence, r[0].confidence);
+}
+
 TEST(Matcher, ChangesAreVisibleAtOnce) {
   Matcher m;
   m.Rebuild(ShopFaqs());
