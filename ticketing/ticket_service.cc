@@ -442,26 +442,24 @@ Status TicketService::Settle(TicketTx& tx, Effects& fx, Ticket& t, std::vector<T
       warn.push_back(*mi);
     for (const auto* mi : due.breaches)
       breach.push_back(*mi);
-    for (const auto& mi : warn) {
-      auto e = MakeEvent(t, EventKind::kSlaWarning, system, now, std::string(ToString(mi.metric)),
-                         "", std::to_string(ToUnixMs(mi.due)));
+    // Records one warning or breach event and runs its escalations; a breach of a metric that
+    // was fulfilled late is recorded but not escalated.
+    auto fire = [&](const MetricInstance& mi, EventKind kind, EscalationAction::On on) -> Status {
+      auto e = MakeEvent(t, kind, system, now, std::string(ToString(mi.metric)), "",
+                         std::to_string(ToUnixMs(mi.due)));
       e.instance = mi.instance;
       KEFU_RETURN_IF_ERROR(Record(tx, events, std::move(e)));
-      ++fx.warnings;
-      spdlog::info("sla warning ticket_id={} metric={} instance={}", t.id.value(),
-                   ToString(mi.metric), mi.instance);
-      KEFU_RETURN_IF_ERROR(escalate(mi, EscalationAction::On::kWarning));
-    }
-    for (const auto& mi : breach) {
-      auto e = MakeEvent(t, EventKind::kSlaBreach, system, now, std::string(ToString(mi.metric)),
-                         "", std::to_string(ToUnixMs(mi.due)));
-      e.instance = mi.instance;
-      KEFU_RETURN_IF_ERROR(Record(tx, events, std::move(e)));
-      ++fx.breaches;
-      spdlog::info("sla breach ticket_id={} metric={} instance={}", t.id.value(),
-                   ToString(mi.metric), mi.instance);
-      if (!mi.fulfilled_at) KEFU_RETURN_IF_ERROR(escalate(mi, EscalationAction::On::kBreach));
-    }
+      const bool warning = kind == EventKind::kSlaWarning;
+      ++(warning ? fx.warnings : fx.breaches);
+      spdlog::info("sla {} ticket_id={} metric={} instance={}", warning ? "warning" : "breach",
+                   t.id.value(), ToString(mi.metric), mi.instance);
+      if (!warning && mi.fulfilled_at) return Status::Ok();
+      return escalate(mi, on);
+    };
+    for (const auto& mi : warn)
+      KEFU_RETURN_IF_ERROR(fire(mi, EventKind::kSlaWarning, EscalationAction::On::kWarning));
+    for (const auto& mi : breach)
+      KEFU_RETURN_IF_ERROR(fire(mi, EventKind::kSlaBreach, EscalationAction::On::kBreach));
     if (round + 1 == kMaxSettleRounds || !escalated) {
       metrics = EvaluateSla(t, events, *policy, policies_->CalendarFor(*policy), now);
       due = DueAt(metrics, now);
