@@ -260,12 +260,12 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement*> Database::Prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->Reset();
     return it->second.get();
   }
+  std::string key(sql);
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
@@ -282,8 +282,9 @@ Result<Statement*> Database::Prepare(std::string_view sql) {
 }
 
 void Database::ResetAllStatements() {
-  for (auto& [sql, stmt] : cache_)
-    sqlite3_reset(stmt->handle());
+  for (auto& [sql, stmt] : cache_) {
+    if (sqlite3_stmt_busy(stmt->handle()) != 0) sqlite3_reset(stmt->handle());
+  }
 }
 
 int64_t Database::LastInsertRowId() {

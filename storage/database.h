@@ -170,9 +170,15 @@ class Database {
   Database(sqlite3* db, DatabaseOptions options);
   Status Configure();
 
+  // Lets the cache be searched with a string_view, so a cached Prepare allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+
   sqlite3* db_;
   DatabaseOptions options_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> cache_;
 };
 
 // Scoped write transaction. On a connection with no open transaction it runs BEGIN IMMEDIATE (takes
