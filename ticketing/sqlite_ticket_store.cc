@@ -1,6 +1,8 @@
 #include "ticketing/sqlite_ticket_store.h"
 
 #include <algorithm>
+#include <array>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -8,8 +10,6 @@
 #include "storage/migrations.h"
 
 namespace kefu::ticketing {
-namespace {}  // namespace
-
 const std::vector<storage::Migration>& SqliteTicketStore::Migrations() {
   static const std::vector<storage::Migration> kMigrations = {
       {1, "tickets, append-only events, sla metric results", R"sql(
@@ -97,11 +97,17 @@ constexpr char kInsertTicket[] =
     "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
     "sla_policy, sla_state, next_wake_ms, version) "
     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
-constexpr char kUpdateTicket[] =
-    "UPDATE tickets SET subject = ?, status = ?, priority = ?, grp = ?, assignee = ?, "
-    "requester = ?, channel = ?, tags = ?, customer_tags = ?, conversation_id = ?, "
-    "follow_up_of = ?, created_at_ms = ?, updated_at_ms = ?, solved_at_ms = ?, sla_policy = ?, "
-    "sla_state = ?, next_wake_ms = ?, version = version + 1 WHERE id = ?";
+// Ticket updates name only the columns of the indexes whose keys changed: SQLite rewrites the
+// entries of every index with a column in the SET list, even to the same value, and each rewrite
+// dirties a random page (commit cost grows with dirty pages, not rows). conversation_id never
+// changes after insert. Parameters: 1..12 always, 13/14 status/priority, 15 next_wake, 16 id.
+constexpr char kUpdateTicketCore[] =
+    "UPDATE tickets SET subject = ?1, grp = ?2, assignee = ?3, requester = ?4, channel = ?5, "
+    "tags = ?6, customer_tags = ?7, follow_up_of = ?8, updated_at_ms = ?9, solved_at_ms = ?10, "
+    "sla_policy = ?11, sla_state = ?12, version = version + 1";
+constexpr char kUpdateTicketStatus[] = ", status = ?13, priority = ?14";
+constexpr char kUpdateTicketWake[] = ", next_wake_ms = ?15";
+constexpr char kUpdateTicketWhere[] = " WHERE id = ?16";
 constexpr char kSelectEvents[] =
     "SELECT id, ticket_id, kind, actor_kind, actor_id, at_ms, field, before, after, body, "
     "instance FROM ticket_events WHERE ticket_id = ? ORDER BY id";
@@ -110,10 +116,18 @@ constexpr char kInsertEvent[] =
     "after, body, instance) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kDeleteMetric[] =
     "DELETE FROM sla_metric_results WHERE ticket_id = ? AND metric = ? AND instance = ?";
+// An upsert (not INSERT OR REPLACE, which deletes and re-inserts every index entry): an instance's
+// start never changes (it comes from append-only events), so the start_ms index is left alone.
 constexpr char kUpsertMetric[] =
-    "INSERT OR REPLACE INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
+    "INSERT INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
     "business_hours, start_ms, due_ms, fulfilled_ms, target_minutes, actual_minutes, breached, "
-    "late_by_minutes, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "late_by_minutes, state) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(ticket_id, metric, instance) DO UPDATE SET policy = excluded.policy, "
+    "priority = excluded.priority, grp = excluded.grp, business_hours = excluded.business_hours, "
+    "due_ms = excluded.due_ms, fulfilled_ms = excluded.fulfilled_ms, "
+    "target_minutes = excluded.target_minutes, actual_minutes = excluded.actual_minutes, "
+    "breached = excluded.breached, late_by_minutes = excluded.late_by_minutes, "
+    "state = excluded.state";
 constexpr char kSelectTimers[] =
     "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL ORDER BY next_wake_ms";
 constexpr char kListTickets[] =
@@ -183,6 +197,34 @@ Result<Ticket> ReadTicket(storage::Statement& s) {
   t.next_wake = OptTime(s.ColumnOptionalInt64(17));
   t.version = s.ColumnInt64(18);
   return t;
+}
+
+// The SQL of one update variant (static storage: the statement cache is keyed by the text).
+const std::string& UpdateSql(bool status_or_priority, bool wake) {
+  static const std::array<std::string, 4> kSql = [] {
+    std::array<std::string, 4> out;
+    for (int v = 0; v < 4; ++v) {
+      out[static_cast<size_t>(v)] = std::string(kUpdateTicketCore) +
+                                    ((v & 1) ? kUpdateTicketStatus : "") +
+                                    ((v & 2) ? kUpdateTicketWake : "") + kUpdateTicketWhere;
+    }
+    return out;
+  }();
+  return kSql[(status_or_priority ? 1 : 0) | (wake ? 2 : 0)];
+}
+
+Status BindTicketUpdate(storage::Statement& s, const Ticket& t, bool status_or_priority,
+                        bool wake) {
+  KEFU_RETURN_IF_ERROR(s.BindAll(t.subject, t.group, t.assignee, t.requester, t.channel,
+                                 ToJson(t.tags), ToJson(t.customer_tags),
+                                 OptId(t.follow_up_of.value()), ToUnixMs(t.updated_at),
+                                 OptMs(t.solved_at), t.sla_policy, t.sla_state));
+  if (status_or_priority) {
+    KEFU_RETURN_IF_ERROR(s.Bind(13, ToString(t.status)));
+    KEFU_RETURN_IF_ERROR(s.Bind(14, ToString(t.priority)));
+  }
+  if (wake) KEFU_RETURN_IF_ERROR(s.Bind(15, OptMs(t.next_wake)));
+  return s.Bind(16, t.id);
 }
 
 Status BindTicket(storage::Statement& s, const Ticket& t) {
@@ -269,53 +311,93 @@ bool SameOutcome(const MetricResult& a, const MetricResult& b) {
          (open || (a.actual_minutes == b.actual_minutes && a.late_by_minutes == b.late_by_minutes));
 }
 
-class SqliteTicketTx final : public TicketTx {
- public:
-  SqliteTicketTx(storage::Database& db, ReplySink* replies) : db_(db), replies_(replies) {}
+Result<std::vector<MetricResult>> GetMetricsOf(storage::Database& db, TicketId id) {
+  KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectMetricsOf));
+  KEFU_RETURN_IF_ERROR(s->Bind(1, id));
+  return ReadMetrics(*s);
+}
 
-  Result<Ticket> Get(TicketId id) override { return GetTicket(db_, id); }
-  Result<std::vector<TicketEvent>> Events(TicketId id) override { return GetEvents(db_, id); }
+}  // namespace
+
+// One unit of work. Tickets it touches are staged here (read from the writer's cache or, on a
+// miss, from the write connection, which sees every earlier write of the group) and published to
+// the cache only when the work succeeds; a failed work's savepoint rollback and its staged copies
+// are dropped together.
+class SqliteTicketStore::Tx final : public TicketTx {
+ public:
+  Tx(SqliteTicketStore& store, storage::Database& db) : store_(store), db_(db) {}
+
+  Result<Ticket> Get(TicketId id) override {
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(id));
+    return c->ticket;
+  }
+  Result<std::vector<TicketEvent>> Events(TicketId id) override {
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(id));
+    return c->events;
+  }
 
   Result<std::optional<Ticket>> LatestForConversation(ConversationId c) override {
     KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kSelectLatestForConversation));
     KEFU_RETURN_IF_ERROR(s->Bind(1, c));
     KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return std::optional<Ticket>();
-    KEFU_ASSIGN_OR_RETURN(Ticket t, ReadTicket(*s));
+    const TicketId id(s->ColumnInt64(0));
     s->Reset();
-    return std::optional<Ticket>(std::move(t));
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * cached, Load(id));
+    return std::optional<Ticket>(cached->ticket);
   }
 
   Result<TicketId> Insert(const Ticket& t) override {
     KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertTicket));
     KEFU_RETURN_IF_ERROR(BindTicket(*s, t));
     KEFU_RETURN_IF_ERROR(s->Run());
-    return TicketId(db_.LastInsertRowId());
+    const TicketId id(db_.LastInsertRowId());
+    CachedTicket& c = staged_[id.value()];
+    c.ticket = t;
+    c.ticket.id = id;
+    c.ticket.version = 1;
+    return id;
   }
 
   Status Update(const Ticket& t) override {
-    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kUpdateTicket));
-    KEFU_RETURN_IF_ERROR(BindTicket(*s, t));
-    KEFU_RETURN_IF_ERROR(s->Bind(18, t.id));
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(t.id));
+    if (t.conversation != c->ticket.conversation) {
+      return InvalidArgument("ticket " + t.id.ToString() + ": conversation cannot change");
+    }
+    const bool status_or_priority =
+        t.status != c->ticket.status || t.priority != c->ticket.priority;
+    const bool wake = t.next_wake != c->ticket.next_wake;
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(UpdateSql(status_or_priority, wake)));
+    KEFU_RETURN_IF_ERROR(BindTicketUpdate(*s, t, status_or_priority, wake));
     KEFU_RETURN_IF_ERROR(s->Run());
     if (db_.Changes() != 1) return NotFound("ticket " + t.id.ToString() + " not found");
+    const int64_t version = c->ticket.version + 1;
+    c->ticket = t;
+    c->ticket.version = version;
     return Status::Ok();
   }
 
   Result<int64_t> Append(const TicketEvent& e) override {
+    // Loaded before the insert, so that a ticket read from the connection on a cache miss does
+    // not already contain this event.
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(e.ticket));
     KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertEvent));
     KEFU_RETURN_IF_ERROR(s->BindAll(e.ticket, ToString(e.kind), ToString(e.actor.kind), e.actor.id,
                                     ToUnixMs(e.at), e.field, e.before, e.after, e.body,
                                     e.instance));
     KEFU_RETURN_IF_ERROR(s->Run());
-    return db_.LastInsertRowId();
+    const int64_t id = db_.LastInsertRowId();
+    TicketEvent kept = e;
+    kept.id = id;
+    kept.body.clear();
+    c->events.push_back(std::move(kept));
+    return id;
   }
 
   Status PutMetrics(TicketId id, const std::vector<MetricResult>& results) override {
+    KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(id));
+    std::vector<MetricResult>& stored = c->metrics;
     // Rewrite only what changed: most operations leave most metric rows as they were.
-    KEFU_ASSIGN_OR_RETURN(auto* sel, db_.Prepare(kSelectMetricsOf));
-    KEFU_RETURN_IF_ERROR(sel->Bind(1, id));
-    KEFU_ASSIGN_OR_RETURN(std::vector<MetricResult> stored, ReadMetrics(*sel));
     for (const auto& old : stored) {
       const bool kept = std::any_of(results.begin(), results.end(), [&](const MetricResult& r) {
         return r.metric == old.metric && r.instance == old.instance;
@@ -325,55 +407,128 @@ class SqliteTicketTx final : public TicketTx {
       KEFU_RETURN_IF_ERROR(del->BindAll(id, ToString(old.metric), old.instance));
       KEFU_RETURN_IF_ERROR(del->Run());
     }
+    std::vector<MetricResult> now;
+    now.reserve(results.size());
     for (const auto& r : results) {
       auto same = std::find_if(stored.begin(), stored.end(), [&](const MetricResult& old) {
         return old.metric == r.metric && old.instance == r.instance;
       });
-      if (same != stored.end() && SameOutcome(*same, r)) continue;
+      if (same != stored.end() && SameOutcome(*same, r)) {
+        now.push_back(*same);  // what the row still holds
+        continue;
+      }
       KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kUpsertMetric));
       KEFU_RETURN_IF_ERROR(s->BindAll(
           id, ToString(r.metric), r.instance, r.policy, ToString(r.priority), r.group,
           r.business_hours, ToUnixMs(r.start), OptMs(r.due), OptMs(r.fulfilled_at),
           r.target_minutes, r.actual_minutes, r.breached, r.late_by_minutes, ToString(r.state)));
       KEFU_RETURN_IF_ERROR(s->Run());
+      now.push_back(r);
     }
+    stored = std::move(now);
     return Status::Ok();
   }
 
   Status EnqueueReply(const OutboundReply& reply) override {
-    if (replies_ == nullptr) return FailedPrecondition("no reply sink (outbox) is configured");
-    return replies_->Enqueue(db_, reply);
+    if (store_.replies_ == nullptr) {
+      return FailedPrecondition("no reply sink (outbox) is configured");
+    }
+    return store_.replies_->Enqueue(db_, reply);
+  }
+
+  // Moves the staged tickets into the writer's cache (the work succeeded).
+  void Publish() {
+    for (auto& [id, c] : staged_)
+      store_.CacheStore(id, std::move(c));
+    staged_.clear();
+  }
+  std::vector<int64_t> Touched() const {
+    std::vector<int64_t> ids;
+    ids.reserve(staged_.size());
+    for (const auto& [id, c] : staged_)
+      ids.push_back(id);
+    return ids;
   }
 
  private:
+  Result<CachedTicket*> Load(TicketId id) {
+    auto it = staged_.find(id.value());
+    if (it != staged_.end()) return &it->second;
+    if (const CachedTicket* hit = store_.CacheFind(id.value())) {
+      return &staged_.emplace(id.value(), *hit).first->second;
+    }
+    CachedTicket c;
+    KEFU_ASSIGN_OR_RETURN(c.ticket, GetTicket(db_, id));
+    KEFU_ASSIGN_OR_RETURN(c.events, GetEvents(db_, id));
+    for (auto& e : c.events)
+      e.body.clear();
+    KEFU_ASSIGN_OR_RETURN(c.metrics, GetMetricsOf(db_, id));
+    return &staged_.emplace(id.value(), std::move(c)).first->second;
+  }
+
+  SqliteTicketStore& store_;
   storage::Database& db_;
-  ReplySink* replies_;
+  std::unordered_map<int64_t, CachedTicket> staged_;
 };
 
-}  // namespace
+namespace {}  // namespace
 
 Status SqliteTicketStore::Migrate(storage::Database& db) {
   return storage::ApplyMigrations(db, "ticketing", Migrations());
 }
 
 SqliteTicketStore::SqliteTicketStore(storage::WriterExecutor& writer, storage::ReadPool& reads,
-                                     ReplySink* replies)
-    : writer_(writer), reads_(reads), replies_(replies) {}
+                                     ReplySink* replies, size_t cache_capacity)
+    : writer_(writer), reads_(reads), replies_(replies), cache_capacity_(cache_capacity) {}
+
+SqliteTicketStore::~SqliteTicketStore() = default;
+
+const SqliteTicketStore::CachedTicket* SqliteTicketStore::CacheFind(int64_t id) const {
+  auto it = cache_.find(id);
+  return it == cache_.end() ? nullptr : &it->second;
+}
+
+void SqliteTicketStore::CacheStore(int64_t id, CachedTicket ticket) {
+  if (cache_capacity_ == 0 || ticket.ticket.status == TicketStatus::kClosed) {
+    cache_.erase(id);  // closed tickets change no more SLA state
+    return;
+  }
+  if (cache_.size() >= cache_capacity_ && !cache_.contains(id)) {
+    cache_.erase(cache_.begin());  // any entry: a miss only costs reads
+  }
+  cache_.insert_or_assign(id, std::move(ticket));
+}
+
+void SqliteTicketStore::CacheEvict(const std::vector<int64_t>& ids) {
+  for (int64_t id : ids)
+    cache_.erase(id);
+}
 
 void SqliteTicketStore::Transact(Work work, std::function<void(Status)> done) {
+  auto touched = std::make_shared<std::vector<int64_t>>();
   writer_.Post(
-      [this, work = std::move(work)](storage::Database& db) {
-        SqliteTicketTx tx(db, replies_);
-        return work(tx);
+      [this, work = std::move(work), touched](storage::Database& db) {
+        Tx tx(*this, db);
+        Status s = work(tx);
+        *touched = tx.Touched();
+        if (s.ok()) tx.Publish();
+        return s;
       },
-      std::move(done));
+      [this, touched, done = std::move(done)](Status s) {
+        // The group's COMMIT (or this job's RELEASE) failed after the work had been published.
+        if (!s.ok()) CacheEvict(*touched);
+        if (done) done(std::move(s));
+      });
 }
 
 Status SqliteTicketStore::TransactSync(Work work) {
-  return writer_.Run([this, &work](storage::Database& db) {
-    SqliteTicketTx tx(db, replies_);
-    return work(tx);
-  });
+  if (writer_.OnWriterThread()) {
+    return FailedPrecondition("ticket store: TransactSync called on the writer thread");
+  }
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  Transact(std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); });
+  return future.get();
 }
 
 Result<Ticket> SqliteTicketStore::Get(TicketId id) {

@@ -1,9 +1,16 @@
 // SqliteTicketStore: TicketStore on kefu's SQLite (storage::WriterExecutor for units of work,
 // storage::ReadPool for reads). Tables: tickets, ticket_events (append-only, enforced by
 // triggers; SLA warning/breach unique per metric instance), sla_metric_results.
+//
+// Units of work keep the tickets they touch in a cache owned by the writer thread (ticket row,
+// events without bodies, stored metric rows): the store is the log, and an operation on a cached
+// ticket reads nothing back from SQLite. Only this store may write the ticketing tables while it
+// is open (a write behind its back would make the cache stale).
 #pragma once
 
 #include <memory>
+#include <unordered_map>
+#include <vector>
 
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -30,10 +37,15 @@ class SqliteTicketStore final : public TicketStore {
   // The numbered migrations of module "ticketing" (for a composition root applying all modules').
   static const std::vector<storage::Migration>& Migrations();
 
+  // Tickets kept in the writer's cache by default: about 1-2 KB each (ticket, events without
+  // bodies, metric rows); closed tickets leave it.
+  static constexpr size_t kDefaultCacheCapacity = 200'000;
+
   // `writer` and `reads` are not owned and must outlive the store; `replies` may be null (then
-  // EnqueueReply fails with FailedPrecondition).
+  // EnqueueReply fails with FailedPrecondition). `cache_capacity` 0 disables the cache.
   SqliteTicketStore(storage::WriterExecutor& writer, storage::ReadPool& reads,
-                    ReplySink* replies = nullptr);
+                    ReplySink* replies = nullptr, size_t cache_capacity = kDefaultCacheCapacity);
+  ~SqliteTicketStore() override;
 
   void Transact(Work work, std::function<void(Status)> done) override;
   Status TransactSync(Work work) override;
@@ -47,9 +59,22 @@ class SqliteTicketStore final : public TicketStore {
   Result<std::vector<MetricResult>> MetricsOf(TicketId id) override;
 
  private:
+  class Tx;
+  struct CachedTicket {
+    Ticket ticket;
+    std::vector<TicketEvent> events;    // bodies dropped: the SLA engine never reads them
+    std::vector<MetricResult> metrics;  // as stored in sla_metric_results
+  };
+  // Writer thread only.
+  const CachedTicket* CacheFind(int64_t id) const;
+  void CacheStore(int64_t id, CachedTicket ticket);
+  void CacheEvict(const std::vector<int64_t>& ids);
+
   storage::WriterExecutor& writer_;
   storage::ReadPool& reads_;
   ReplySink* replies_;
+  size_t cache_capacity_;
+  std::unordered_map<int64_t, CachedTicket> cache_;  // writer thread only
 };
 
 }  // namespace kefu::ticketing

@@ -72,13 +72,15 @@ class TicketTx {
   virtual ~TicketTx() = default;
   // NotFound "ticket <id> not found".
   virtual Result<Ticket> Get(TicketId id) = 0;
-  // All events of a ticket in append order.
+  // All events of a ticket in append order. Bodies may be empty (the engine never needs them;
+  // TicketStore::Events has them).
   virtual Result<std::vector<TicketEvent>> Events(TicketId id) = 0;
   // The newest ticket of a conversation, if any.
   virtual Result<std::optional<Ticket>> LatestForConversation(ConversationId conversation) = 0;
   // Inserts a ticket (its id is ignored) and returns the new id.
   virtual Result<TicketId> Insert(const Ticket& ticket) = 0;
-  // Writes every mutable column of an existing ticket and bumps its version.
+  // Writes every mutable column of an existing ticket and bumps its version. InvalidArgument if
+  // the conversation differs from the stored one (it never changes).
   virtual Status Update(const Ticket& ticket) = 0;
   // Appends an event and returns its id. AlreadyExists if the same SLA warning/breach (ticket,
   // kind, metric, instance) is already recorded: each fires once.

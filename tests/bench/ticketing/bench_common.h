@@ -69,10 +69,12 @@ struct Stack {
     options.synchronous = storage::DatabaseOptions::Synchronous::kFull;
     // 64 MiB page cache per connection: the working set of 100k tickets does not fit SQLite's
     // 2 MiB default, and every operation would read pages through the kernel.
-    options.connection_initializers.push_back([](sqlite3* db) {
-      return sqlite3_exec(db, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr) == SQLITE_OK
+    const char* extra = std::getenv("KEFU_BENCH_PRAGMAS");
+    const std::string pragmas = std::string("PRAGMA cache_size = -65536;") + (extra ? extra : "");
+    options.connection_initializers.push_back([pragmas](sqlite3* db) {
+      return sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK
                  ? Status::Ok()
-                 : Internal("cache_size");
+                 : Internal("pragmas: " + pragmas);
     });
     auto db = storage::Database::Open(options);
     if (!db.ok() || !SqliteTicketStore::Migrate(**db).ok() ||
@@ -88,6 +90,35 @@ struct Stack {
     store = std::make_unique<SqliteTicketStore>(*writer, *reads, &outbox);
     service = std::make_unique<TicketService>(*store, clock, DefaultPolicies(),
                                               TicketServiceOptions{}, registry);
+  }
+  // Writer group-commit totals so far (kefu_storage_commit_* histograms).
+  struct WriterTotals {
+    double groups = 0;
+    double jobs = 0;
+    double commit_seconds = 0;
+  };
+  WriterTotals Totals() const {
+    WriterTotals t;
+    for (const auto& family : registry.Collect()) {
+      for (const auto& m : family.metric) {
+        if (family.name == "kefu_storage_commit_batch_jobs") {
+          t.groups += static_cast<double>(m.histogram.sample_count);
+          t.jobs += m.histogram.sample_sum;
+        } else if (family.name == "kefu_storage_commit_seconds") {
+          t.commit_seconds += m.histogram.sample_sum;
+        }
+      }
+    }
+    return t;
+  }
+  // "groups=<n> jobs_per_group=<avg> commit_ms=<avg>" between two Totals().
+  static std::string Describe(const WriterTotals& from, const WriterTotals& to) {
+    const double groups = to.groups - from.groups;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "groups=%.0f jobs_per_group=%.1f commit_ms=%.2f", groups,
+                  groups > 0 ? (to.jobs - from.jobs) / groups : 0.0,
+                  groups > 0 ? (to.commit_seconds - from.commit_seconds) * 1e3 / groups : 0.0);
+    return buf;
   }
   ~Stack() {
     service.reset();

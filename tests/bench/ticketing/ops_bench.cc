@@ -25,10 +25,13 @@ constexpr char kRawTicketUpdate[] =
 constexpr char kRawEvent[] =
     "INSERT INTO ticket_events(ticket_id, kind, actor_kind, at_ms, field, before, after, body) "
     "VALUES(?, 'field_changed', 'agent', ?, 'priority', 'normal', 'high', '')";
+// The same upsert the store uses (an instance's start_ms never changes, so its index is kept).
 constexpr char kRawMetric[] =
-    "INSERT OR REPLACE INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
+    "INSERT INTO sla_metric_results(ticket_id, metric, instance, policy, priority, grp, "
     "business_hours, start_ms, due_ms, target_minutes, actual_minutes, breached, late_by_minutes, "
-    "state) VALUES(?, ?, 0, 'default', 'normal', 'support', 1, ?, ?, 60, 0, 0, 0, 'active')";
+    "state) VALUES(?, ?, 0, 'default', 'normal', 'support', 1, ?, ?, 60, 0, 0, 0, 'active') "
+    "ON CONFLICT(ticket_id, metric, instance) DO UPDATE SET priority = excluded.priority, "
+    "due_ms = excluded.due_ms, state = excluded.state";
 
 template <typename Submit>
 double Drive(int ops, int in_flight, Submit submit) {
@@ -78,6 +81,7 @@ int Main(int argc, char** argv) {
                 Seconds(std::chrono::steady_clock::now() - preload_start));
     std::atomic<int64_t> max_id{open_tickets};
     std::mt19937_64 rng(42);
+    const auto before = stack.Totals();
     service_ops = Drive(ops, in_flight, [&](int i, auto done) {
       const int kind = static_cast<int>(rng() % 10);
       const TicketId id(static_cast<int64_t>(rng() % static_cast<uint64_t>(max_id.load())) + 1);
@@ -100,6 +104,7 @@ int Main(int argc, char** argv) {
       }
     });
     tickets_total = max_id.load();
+    std::printf("service writer %s\n", Stack::Describe(before, stack.Totals()).c_str());
   }
   std::printf("service ops_per_second=%.0f ops=%d open_tickets=%d tickets_at_end=%lld\n",
               service_ops, ops, open_tickets, static_cast<long long>(tickets_total));
@@ -133,6 +138,7 @@ int Main(int argc, char** argv) {
     };
     Drive(open_tickets, in_flight, insert_ticket);
     std::mt19937_64 rng(42);
+    const auto before = stack.Totals();
     raw_ops = Drive(ops, in_flight, [&](int i, auto done) {
       const int kind = static_cast<int>(rng() % 10);
       const int64_t id = static_cast<int64_t>(rng() % static_cast<uint64_t>(open_tickets)) + 1;
@@ -157,6 +163,7 @@ int Main(int argc, char** argv) {
           },
           [done](Status s) { done(s.ok()); });
     });
+    std::printf("raw writer %s\n", Stack::Describe(before, stack.Totals()).c_str());
   }
   std::printf("raw_sqlite ops_per_second=%.0f ratio_service_over_raw=%.2f\n", raw_ops,
               service_ops / raw_ops);

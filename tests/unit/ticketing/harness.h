@@ -4,6 +4,7 @@
 
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +25,7 @@ namespace kefu::ticketing::testing {
 class FakeOutbox final : public ReplySink {
  public:
   Status Enqueue(storage::Database& db, const OutboundReply& reply) override {
+    if (fail_next.exchange(false)) return Unavailable("fake outbox: refused");
     KEFU_RETURN_IF_ERROR(
         db.Exec("CREATE TABLE IF NOT EXISTS fake_outbox(event_id INTEGER PRIMARY KEY, body TEXT)"));
     KEFU_ASSIGN_OR_RETURN(auto* s,
@@ -34,6 +36,7 @@ class FakeOutbox final : public ReplySink {
     replies.push_back(reply);
     return Status::Ok();
   }
+  std::atomic<bool> fail_next{false};  // the next Enqueue fails (its unit of work rolls back)
   std::mutex mu;
   std::vector<OutboundReply> replies;
 };

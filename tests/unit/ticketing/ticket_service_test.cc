@@ -332,6 +332,29 @@ TEST(Tickets, PublicReplyGoesToTheOutboxInTheSameCommit) {
   EXPECT_EQ(h.outbox.replies.size(), 1u);
 }
 
+TEST(Tickets, AFailedReplyLeavesNoTraceInTheStoreOrTheWritersCache) {
+  Harness h;
+  Ticket t = h.NewTicket();
+  h.clock.Advance(minutes(10));
+  h.outbox.fail_next = true;
+  auto failed = h.service->Comment(t.id, CommentKind::kPublicReply, "您好", Actor::Agent("a1"));
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(h.EventsOf(t.id, EventKind::kAgentReply).empty());
+  // The next operation works from the committed state: the lost reply neither opened the ticket
+  // nor fulfilled first_response, which is therefore breached on time.
+  ASSERT_TRUE(h.service->Update(t.id, SetGroup("billing"), Actor::Agent("a1")).ok());
+  EXPECT_EQ((*h.store->Get(t.id)).status, TicketStatus::kNew);
+  h.clock.Advance(minutes(50));
+  h.scheduler->RunDue();
+  auto r = h.Result(t.id, SlaMetric::kFirstResponse);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->breached);
+  EXPECT_EQ(h.EventsOf(t.id, EventKind::kSlaBreach).size(), 1u);
+  const Ticket now = *h.store->Get(t.id);
+  EXPECT_EQ(now.status, TicketStatus::kNew);
+  EXPECT_EQ(now.group, "billing");
+}
+
 TEST(Tickets, StatusRulesAndUnknownIdsAreClearErrors) {
   Harness h;
   Ticket t = h.NewTicket();
