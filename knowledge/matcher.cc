@@ -10,21 +10,94 @@
 namespace kefu::knowledge {
 namespace {
 
-size_t Lcs(const std::u32string& a, const std::u32string& b, bool homophones) {
-  if (a.empty() || b.empty()) return 0;
-  std::vector<size_t> prev(b.size() + 1, 0), cur(b.size() + 1, 0);
+// Longest common subsequence of `a` and `b`: plain (equal characters) and homophone-aware
+// (equal HomophoneKey), in one pass with per-thread rows.
+std::pair<size_t, size_t> Lcs(const std::u32string& a, const std::vector<uint32_t>& a_sound,
+                              const std::u32string& b, const std::vector<uint32_t>& b_sound) {
+  if (a.empty() || b.empty()) return {0, 0};
+  thread_local std::vector<uint32_t> rows;
+  const size_t m = b.size() + 1;
+  rows.assign(4 * m, 0);
+  uint32_t* prev = rows.data();
+  uint32_t* cur = prev + m;
+  uint32_t* hprev = cur + m;
+  uint32_t* hcur = hprev + m;
   for (size_t i = 1; i <= a.size(); ++i) {
+    const char32_t ca = a[i - 1];
+    const uint32_t sa = a_sound[i - 1];
     for (size_t j = 1; j <= b.size(); ++j) {
-      bool eq = a[i - 1] == b[j - 1];
-      if (!eq && homophones) {
-        const uint16_t pa = PinyinIdOf(a[i - 1]);
-        eq = pa != 0 && pa == PinyinIdOf(b[j - 1]);
-      }
-      cur[j] = eq ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
+      cur[j] = ca == b[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
+      hcur[j] = sa == b_sound[j - 1] ? hprev[j - 1] + 1 : std::max(hprev[j], hcur[j - 1]);
     }
     std::swap(prev, cur);
+    std::swap(hprev, hcur);
   }
-  return prev[b.size()];
+  return {prev[b.size()], hprev[b.size()]};
+}
+
+struct WeightedTerm {
+  uint32_t term;
+  double weight;
+};
+
+double Norm(const WeightedTerm* x, const WeightedTerm* xe) {
+  double n = 0;
+  for (; x != xe; ++x)
+    n += x->weight * x->weight;
+  return std::sqrt(n);
+}
+
+// Open-addressing table from term id to the query weight and the peer weights of that term;
+// per thread, cleared per query in O(used slots).
+class ProbeTable {
+ public:
+  static constexpr size_t kPeers = 6;
+  struct Entry {
+    uint32_t term = kUnknownTerm;
+    double query = 0;
+    bool in_query = false;
+    std::array<double, kPeers> peer{};
+  };
+  // Empties the table and sizes it for `n` distinct terms.
+  void Reset(size_t n) {
+    for (size_t i : used_)
+      slots_[i] = Entry{};
+    used_.clear();
+    size_t size = 64;
+    while (size < 2 * n)
+      size *= 2;
+    if (slots_.size() < size) slots_.assign(size, Entry{});
+    mask_ = slots_.size() - 1;
+  }
+  Entry& At(uint32_t term) {
+    size_t i = Hash(term);
+    while (slots_[i].term != kUnknownTerm && slots_[i].term != term)
+      i = (i + 1) & mask_;
+    if (slots_[i].term == kUnknownTerm) {
+      slots_[i].term = term;
+      used_.push_back(i);
+    }
+    return slots_[i];
+  }
+  const Entry* Find(uint32_t term) const {
+    size_t i = Hash(term);
+    while (slots_[i].term != kUnknownTerm) {
+      if (slots_[i].term == term) return &slots_[i];
+      i = (i + 1) & mask_;
+    }
+    return nullptr;
+  }
+
+ private:
+  size_t Hash(uint32_t term) const { return (term * 2654435761u) & mask_; }
+  std::vector<Entry> slots_;
+  std::vector<size_t> used_;
+  size_t mask_ = 0;
+};
+
+ProbeTable& ThreadProbeTable() {
+  thread_local ProbeTable table;
+  return table;
 }
 
 int Slot(TermClass c) {
@@ -183,76 +256,91 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
   const std::vector<ScoredDoc> top = index.TopK(
       options_.min_retrieval_idf > 0 && !retrieval.empty() ? retrieval : q, options_.candidates);
   if (top.empty()) return out;
-  std::u32string qchars;
+  // Per-thread scratch, reused across queries.
+  thread_local std::u32string qchars;
+  thread_local std::vector<uint32_t> qsounds;
+  thread_local std::vector<WeightedTerm> qv;
+  thread_local std::vector<WeightedTerm> dv;  // the candidates' vectors, back to back
+  thread_local std::vector<size_t> dv_begin;
+  thread_local std::vector<double> dv_norm;
+  qchars.clear();
+  qsounds.clear();
   for (char32_t c : a.text) {
-    if (IsHan(c) || IsWordChar(c)) qchars.push_back(c);
+    if (IsHan(c) || IsWordChar(c)) {
+      qchars.push_back(c);
+      qsounds.push_back(HomophoneKey(c));
+    }
   }
   const double k1 = options_.bm25.k1;
   double q_total[2] = {0, 0};
   double bm25_bound = 0;
   double q_words = 0;
+  qv.clear();
   for (const QueryTerm& t : q) {
     const double w = t.weight * t.idf;
     bm25_bound += w * (k1 + 1);
-    if (int s = Slot(t.cls); s >= 0) q_total[s] += w;
+    const int s = Slot(t.cls);
+    if (s >= 0) q_total[s] += w;
     if (t.word) q_words += 1;
+    if (t.term != kUnknownTerm && s >= 0) qv.push_back({t.term, w});
   }
+  const double qv_norm = Norm(qv.data(), qv.data() + qv.size());
   const uint8_t q_type = QuestionTypeOf(qchars);
   const bool q_negated = IsNegated(qchars);
   const Bm25Options& bo = index.options();
-  auto kind_weight = [&](TermClass c) {
-    return c == TermClass::kChar ? bo.unigram_weight : bo.bigram_weight;
-  };
+  const double kind_weight[2] = {bo.unigram_weight, bo.bigram_weight};
   // IDF-weighted term vectors (sorted by term id) for cosine and centrality.
-  auto doc_vector = [&](const IndexedDoc& d) {
-    std::vector<std::pair<uint32_t, double>> v;
-    v.reserve(d.terms.size());
-    for (const DocTerm& dt : d.terms) {
-      if (Slot(dt.cls) < 0) continue;
-      v.emplace_back(dt.term, dt.filler * kind_weight(dt.cls) * index.Idf(dt.term));
+  dv.clear();
+  dv_begin.assign(1, 0);
+  dv_norm.clear();
+  for (const ScoredDoc& sd : top) {
+    const size_t from = dv.size();
+    for (const DocTerm& dt : index.doc(sd.doc).terms) {
+      const int s = Slot(dt.cls);
+      if (s < 0) continue;
+      dv.push_back({dt.term, dt.filler * kind_weight[s] * index.Idf(dt.term)});
     }
-    return v;
-  };
-  auto cosine = [](const std::vector<std::pair<uint32_t, double>>& x,
-                   const std::vector<std::pair<uint32_t, double>>& y) {
-    double dot = 0, nx = 0, ny = 0;
-    for (const auto& e : x)
-      nx += e.second * e.second;
-    for (const auto& e : y)
-      ny += e.second * e.second;
-    size_t j = 0;
-    for (const auto& e : x) {
-      while (j < y.size() && y[j].first < e.first)
-        ++j;
-      if (j < y.size() && y[j].first == e.first) dot += e.second * y[j].second;
-    }
-    return nx > 0 && ny > 0 ? dot / std::sqrt(nx * ny) : 0.0;
-  };
-  std::vector<std::pair<uint32_t, double>> qv;
-  for (const QueryTerm& t : q) {
-    if (t.term != kUnknownTerm && Slot(t.cls) >= 0) qv.emplace_back(t.term, t.weight * t.idf);
+    dv_begin.push_back(dv.size());
+    dv_norm.push_back(Norm(dv.data() + from, dv.data() + dv.size()));
   }
-  std::vector<std::vector<std::pair<uint32_t, double>>> dvs;
-  dvs.reserve(top.size());
-  for (const ScoredDoc& sd : top)
-    dvs.push_back(doc_vector(index.doc(sd.doc)));
+  // One probe table holds the query's weights and those of the centrality peers (the best
+  // kPeers + 1 candidates), so each candidate needs a single pass over its own terms for its
+  // query overlap, its query cosine and its cosines to the peers.
   constexpr size_t kCentralityPeers = 5;
+  const size_t peers = std::min(top.size(), kCentralityPeers + 1);
+  ProbeTable& table = ThreadProbeTable();
+  table.Reset(qv.size() + dv_begin[peers]);
+  for (const WeightedTerm& t : qv) {
+    ProbeTable::Entry& entry = table.At(t.term);
+    entry.query = t.weight;
+    entry.in_query = true;
+  }
+  for (size_t o = 0; o < peers; ++o) {
+    for (size_t i = dv_begin[o]; i < dv_begin[o + 1]; ++i)
+      table.At(dv[i].term).peer[o] = dv[i].weight;
+  }
+  out.reserve(top.size());
   for (size_t rank = 0; rank < top.size(); ++rank) {
     const ScoredDoc& sd = top[rank];
     const IndexedDoc& d = index.doc(sd.doc);
+    const WeightedTerm* w = dv.data() + dv_begin[rank];
     double q_hit[2] = {0, 0}, d_hit[2] = {0, 0}, d_total[2] = {0, 0};
     double d_words = 0, words_hit = 0;
-    size_t qi = 0;
+    double q_dot = 0;
+    std::array<double, kCentralityPeers + 1> peer_dot{};
     for (const DocTerm& dt : d.terms) {
       if (dt.word) d_words += 1;
       const int s = Slot(dt.cls);
       if (s < 0) continue;
-      const double dw = dt.filler * kind_weight(dt.cls) * index.Idf(dt.term);
+      const double dw = (w++)->weight;
       d_total[s] += dw;
-      while (qi < q.size() && q[qi].term < dt.term)
-        ++qi;
-      if (qi < q.size() && q[qi].term == dt.term) {
-        q_hit[s] += q[qi].weight * q[qi].idf;
+      const ProbeTable::Entry* hit = table.Find(dt.term);
+      if (hit == nullptr) continue;
+      for (size_t o = 0; o < peers; ++o)
+        peer_dot[o] += dw * hit->peer[o];
+      if (hit->in_query) {
+        q_dot += dw * hit->query;
+        q_hit[s] += hit->query;
         d_hit[s] += dw;
         if (dt.word) words_hit += 1;
       }
@@ -260,15 +348,14 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     const double max_len = static_cast<double>(std::max(qchars.size(), d.chars.size()));
     Candidate c{sd.doc, sd.bm25, {}};
     auto ratio = [](double a_, double b_) { return b_ > 0 ? a_ / b_ : 0.0; };
+    const auto [lcs, homophone_lcs] = Lcs(qchars, qsounds, d.chars, d.homophones);
     c.f[0] = ratio(sd.bm25, bm25_bound);
     c.f[1] = ratio(q_hit[0], q_total[0]);
     c.f[2] = ratio(d_hit[0], d_total[0]);
     c.f[3] = ratio(q_hit[1], q_total[1]);
     c.f[4] = ratio(d_hit[1], d_total[1]);
-    c.f[5] = ratio(static_cast<double>(Lcs(qchars, d.chars, false)), max_len);
-    c.f[6] = options_.rerank_weights[6] != 0
-                 ? ratio(static_cast<double>(Lcs(qchars, d.chars, true)), max_len)
-                 : c.f[5];
+    c.f[5] = ratio(static_cast<double>(lcs), max_len);
+    c.f[6] = ratio(static_cast<double>(homophone_lcs), max_len);
     c.f[7] =
         ratio(std::abs(static_cast<double>(qchars.size()) - static_cast<double>(d.chars.size())),
               max_len);
@@ -279,15 +366,18 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     if (q_type != 0 && d.question_type != 0) {
       c.f[12] = (q_type & d.question_type) != 0 ? 1.0 : -1.0;
     }
-    c.f[13] = cosine(qv, dvs[rank]);
+    auto cosine = [](double dot, double nx, double ny) {
+      return nx > 0 && ny > 0 ? dot / (nx * ny) : 0.0;
+    };
+    c.f[13] = cosine(q_dot, qv_norm, dv_norm[rank]);
     double central = 0;
-    size_t peers = 0;
-    for (size_t o = 0; o < top.size() && peers < kCentralityPeers; ++o) {
+    size_t n_peers = 0;
+    for (size_t o = 0; o < peers && n_peers < kCentralityPeers; ++o) {
       if (o == rank) continue;
-      central += cosine(dvs[rank], dvs[o]);
-      ++peers;
+      central += cosine(peer_dot[o], dv_norm[rank], dv_norm[o]);
+      ++n_peers;
     }
-    c.f[14] = peers > 0 ? central / static_cast<double>(peers) : 0.0;
+    c.f[14] = n_peers > 0 ? central / static_cast<double>(n_peers) : 0.0;
     c.f[15] = 1.0 / static_cast<double>(rank + 1);
     out.push_back(c);
   }

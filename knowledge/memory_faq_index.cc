@@ -47,16 +47,45 @@ bool MemoryFaqIndex::IsLexiconWord(const Token& t) const {
          analyzer_->lexicon().IsWord(FromUtf8(t.text));
 }
 
+float MemoryFaqIndex::Impact(uint32_t tf, uint32_t length) const {
+  const double k1 = options_.k1;
+  const double b = options_.b;
+  const double f = tf;
+  return static_cast<float>(f * (k1 + 1) / (f + k1 * (1 - b + b * length / impact_avgdl_)));
+}
+
+void MemoryFaqIndex::RecomputeImpacts() {
+  // Postings were appended in document order, one per (term, document): a cursor per term walks
+  // them in step with the documents.
+  std::vector<uint32_t> cursor(terms_.size(), 0);
+  for (Term& t : terms_)
+    t.max_impact = 0;
+  for (IndexedDoc& doc : docs_) {
+    for (DocTerm& dt : doc.terms) {
+      dt.impact = Impact(dt.tf, doc.length);
+      Term& term = terms_[dt.term];
+      term.postings[cursor[dt.term]++].impact = dt.impact;
+      term.max_impact = std::max(term.max_impact, dt.impact);
+    }
+  }
+}
+
 void MemoryFaqIndex::RefreshIdf() {
+  if (live_docs_ > 0) {
+    const double avgdl = live_length_ / static_cast<double>(live_docs_);
+    if (std::abs(avgdl - impact_avgdl_) > 0.01 * avgdl) {
+      impact_avgdl_ = avgdl;
+      RecomputeImpacts();
+    }
+  }
   idf_.resize(terms_.size());
   idf_live_docs_ = SIZE_MAX;
   for (uint32_t t = 0; t < terms_.size(); ++t)
-    idf_[t] = Idf(t);
+    idf_[t] = ComputeIdf(t);
   idf_live_docs_ = live_docs_;
 }
 
-double MemoryFaqIndex::Idf(uint32_t term) const {
-  if (idf_live_docs_ == live_docs_ && term < idf_.size()) return idf_[term];
+double MemoryFaqIndex::ComputeIdf(uint32_t term) const {
   const double n = static_cast<double>(live_docs_);
   const double df = term < terms_.size() ? terms_[term].df : 0;
   return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
@@ -74,7 +103,10 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
   doc.question = question;
   Analysis a = analyzer_->Analyze(question);
   for (char32_t c : a.text) {
-    if (IsHan(c) || IsWordChar(c)) doc.chars.push_back(c);
+    if (IsHan(c) || IsWordChar(c)) {
+      doc.chars.push_back(c);
+      doc.homophones.push_back(HomophoneKey(c));
+    }
   }
   std::unordered_map<uint32_t, uint32_t> tf;
   const Lexicon& lex = analyzer_->lexicon();
@@ -89,7 +121,12 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
       const float filler = t.kind == TokenKind::kPinyin
                                ? 1.0f
                                : static_cast<float>(lex.FillerWeight(FromUtf8(t.text)));
-      doc.terms.push_back({it->second, ClassOf(t.kind), filler, terms_[it->second].word});
+      DocTerm dt;
+      dt.term = it->second;
+      dt.cls = ClassOf(t.kind);
+      dt.word = terms_[it->second].word;
+      dt.filler = filler;
+      doc.terms.push_back(dt);
     }
   }
   doc.length = static_cast<uint32_t>(a.tokens.size());
@@ -97,15 +134,15 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
   doc.negated = IsNegated(a.text);
   std::sort(doc.terms.begin(), doc.terms.end(),
             [](const DocTerm& x, const DocTerm& y) { return x.term < y.term; });
-  for (const DocTerm& dt : doc.terms) {
+  if (impact_avgdl_ == 0) impact_avgdl_ = std::max<uint32_t>(doc.length, 1);
+  for (DocTerm& dt : doc.terms) {
     Term& term = terms_[dt.term];
-    const uint32_t f = tf[dt.term];
-    term.postings.push_back({d, f});
+    dt.tf = static_cast<uint16_t>(std::min<uint32_t>(tf[dt.term], UINT16_MAX));
+    dt.impact = Impact(dt.tf, doc.length);
+    term.postings.push_back({d, dt.impact});
     ++term.df;
-    term.max_tf = std::max(term.max_tf, f);
-    term.min_length = std::min(term.min_length, doc.length);
+    term.max_impact = std::max(term.max_impact, dt.impact);
   }
-  doc_length_.push_back(static_cast<float>(doc.length));
   doc_live_.push_back(1);
   live_length_ += doc.length;
   ++live_docs_;
@@ -155,7 +192,6 @@ void MemoryFaqIndex::Reanalyze(std::shared_ptr<const Analyzer> analyzer) {
   term_ids_.clear();
   terms_.clear();
   docs_.clear();
-  doc_length_.clear();
   doc_live_.clear();
   faq_docs_.clear();
   live_docs_ = 0;
@@ -206,42 +242,37 @@ bool Better(const ScoredDoc& a, const ScoredDoc& b) {
 std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query, size_t k) const {
   std::vector<ScoredDoc> out;
   if (k == 0 || live_docs_ == 0) return out;
-  const double k1 = options_.k1;
-  const double b = options_.b;
-  const double avgdl = live_length_ / static_cast<double>(live_docs_);
   struct List {
-    const std::vector<Posting>* postings;
+    uint32_t term;
     double w;   // query weight * idf
     double ub;  // upper bound of this term's contribution to any document
   };
-  std::vector<List> lists;
+  // Per-thread scratch, reused across queries (no allocation once warm).
+  thread_local std::vector<List> lists;
+  thread_local std::vector<double> rem;  // rem[i]: sum of the bounds of lists i..end
+  thread_local std::vector<double> acc;
+  thread_local std::vector<uint32_t> touched;
+  thread_local std::vector<double> scratch;
+  thread_local std::vector<ScoredDoc> cands;
+  lists.clear();
   for (const QueryTerm& q : query) {
     if (q.term == kUnknownTerm || q.weight <= 0) continue;
     const Term& t = terms_[q.term];
     if (t.df == 0) continue;
     const double w = q.weight * q.idf;
-    const double tf = t.max_tf;
-    const double norm = k1 * (1 - b + b * t.min_length / avgdl);
-    lists.push_back({&t.postings, w, w * tf * (k1 + 1) / (tf + norm)});
+    lists.push_back({q.term, w, w * t.max_impact});
   }
-  // Term-at-a-time MaxScore: highest-impact (rarest) lists first into dense accumulators; once
-  // the impact still to come cannot lift an unseen document above the current k-th score, the
-  // remaining (frequent, long) lists are only probed for the surviving candidates.
-  std::sort(lists.begin(), lists.end(), [](const List& x, const List& y) { return x.ub > y.ub; });
-  double remaining = 0;
-  for (const List& l : lists)
-    remaining += l.ub;
-  thread_local std::vector<double> acc;
-  thread_local std::vector<uint32_t> touched;
-  thread_local std::vector<double> scratch;
+  // Highest-impact (rarest) lists first.
+  std::sort(lists.begin(), lists.end(), [](const List& x, const List& y) {
+    return x.ub > y.ub || (x.ub == y.ub && x.term < y.term);
+  });
+  rem.assign(lists.size() + 1, 0.0);
+  for (size_t i = lists.size(); i-- > 0;)
+    rem[i] = rem[i + 1] + lists[i].ub;
   if (acc.size() < docs_.size()) acc.resize(docs_.size(), 0.0);
   touched.clear();
-  auto contribution = [&](const List& l, const Posting& p) {
-    const double tf = p.tf;
-    return l.w * tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_length_[p.doc] / avgdl));
-  };
+  // The k-th best partial score among the touched documents (a lower bound of the final k-th).
   auto kth_score = [&]() {
-    if (touched.size() < k) return -1.0;
     scratch.clear();
     for (uint32_t d : touched)
       scratch.push_back(acc[d]);
@@ -249,41 +280,88 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
                      std::greater<>());
     return scratch[k - 1];
   };
+  // Slack for floating-point rounding in bound comparisons: pruning stays conservative.
+  constexpr double kSlack = 1e-9;
+  double theta = 0;
   size_t li = 0;
-  double theta = -1;
   for (; li < lists.size(); ++li) {
-    if (remaining <= theta) break;
-    const List& l = lists[li];
-    for (const Posting& p : *l.postings) {
+    // rem[0] - rem[li] bounds every partial score, so the k-th is only computed when it could
+    // already exceed the bound of the remaining lists.
+    if (touched.size() >= k && rem[li] + kSlack < rem[0] - rem[li]) {
+      theta = kth_score();
+      if (rem[li] + kSlack < theta) break;  // no untouched document can reach the top k
+    }
+    const double w = lists[li].w;
+    for (const Posting& p : terms_[lists[li].term].postings) {
       if (!doc_live_[p.doc]) continue;
-      if (acc[p.doc] == 0.0) touched.push_back(p.doc);
-      acc[p.doc] += contribution(l, p);
-    }
-    remaining -= l.ub;
-    theta = kth_score();
-  }
-  std::vector<uint32_t> cands;
-  for (uint32_t d : touched) {
-    if (acc[d] + remaining > theta || li == lists.size()) cands.push_back(d);
-  }
-  std::sort(cands.begin(), cands.end());
-  for (; li < lists.size(); ++li) {
-    const List& l = lists[li];
-    const Posting* p = l.postings->data();
-    const Posting* e = p + l.postings->size();
-    for (uint32_t d : cands) {
-      p = std::lower_bound(p, e, d, [](const Posting& x, uint32_t doc) { return x.doc < doc; });
-      if (p == e) break;
-      if (p->doc == d) acc[d] += contribution(l, *p);
+      double& a = acc[p.doc];
+      if (a == 0.0) touched.push_back(p.doc);
+      a += w * p.impact;
     }
   }
-  out.reserve(cands.size());
-  for (uint32_t d : cands)
-    out.push_back({d, acc[d]});
+  auto better = [](const ScoredDoc& x, const ScoredDoc& y) { return Better(x, y); };
+  if (li < lists.size()) {
+    // The remaining (frequent) lists only complete the surviving candidates: a branch-free scan
+    // weighted by a dense 0/1 candidate flag, or a binary-search probe per candidate once few are
+    // left. After each list, candidates that can no longer reach the k-th partial score drop.
+    thread_local std::vector<double> is_cand;
+    if (is_cand.size() < docs_.size()) is_cand.resize(docs_.size(), 0.0);
+    cands.clear();
+    for (uint32_t d : touched) {
+      if (acc[d] + rem[li] + kSlack >= theta) {
+        cands.push_back({d, 0});
+        is_cand[d] = 1.0;
+      }
+    }
+    for (; li < lists.size(); ++li) {
+      const double w = lists[li].w;
+      const std::vector<Posting>& postings = terms_[lists[li].term].postings;
+      if (cands.size() * 16 < postings.size()) {
+        std::sort(cands.begin(), cands.end(),
+                  [](const ScoredDoc& x, const ScoredDoc& y) { return x.doc < y.doc; });
+        const Posting* p = postings.data();
+        const Posting* e = p + postings.size();
+        for (const ScoredDoc& c : cands) {
+          p = std::lower_bound(p, e, c.doc, [](const Posting& x, uint32_t d) { return x.doc < d; });
+          if (p == e) break;
+          if (p->doc == c.doc) acc[c.doc] += w * p->impact;
+        }
+      } else {
+        for (const Posting& p : postings)
+          acc[p.doc] += w * p.impact * is_cand[p.doc];
+      }
+      if (li + 1 < lists.size() && cands.size() > k) {
+        scratch.clear();
+        for (const ScoredDoc& c : cands)
+          scratch.push_back(acc[c.doc]);
+        std::nth_element(scratch.begin(), scratch.begin() + static_cast<long>(k - 1), scratch.end(),
+                         std::greater<>());
+        theta = scratch[k - 1];
+        size_t kept = 0;
+        for (const ScoredDoc& c : cands) {
+          if (acc[c.doc] + rem[li + 1] + kSlack >= theta) {
+            cands[kept++] = c;
+          } else {
+            is_cand[c.doc] = 0.0;
+          }
+        }
+        cands.resize(kept);
+      }
+    }
+    out.reserve(cands.size());
+    for (const ScoredDoc& c : cands) {
+      out.push_back({c.doc, acc[c.doc]});
+      is_cand[c.doc] = 0.0;
+    }
+  } else {
+    out.reserve(touched.size());
+    for (uint32_t d : touched)
+      out.push_back({d, acc[d]});
+  }
   for (uint32_t d : touched)
     acc[d] = 0.0;
   const size_t keep = std::min(k, out.size());
-  std::partial_sort(out.begin(), out.begin() + static_cast<long>(keep), out.end(), Better);
+  std::partial_sort(out.begin(), out.begin() + static_cast<long>(keep), out.end(), better);
   out.resize(keep);
   return out;
 }
@@ -292,17 +370,12 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopKExhaustive(const std::vector<QueryTer
                                                       size_t k) const {
   std::vector<ScoredDoc> all;
   if (live_docs_ == 0) return all;
-  const double k1 = options_.k1;
-  const double b = options_.b;
-  const double avgdl = live_length_ / static_cast<double>(live_docs_);
   std::unordered_map<uint32_t, double> scores;
   for (const QueryTerm& q : query) {
     if (q.term == kUnknownTerm || q.weight <= 0) continue;
     for (const Posting& p : terms_[q.term].postings) {
-      const IndexedDoc& doc = docs_[p.doc];
-      if (!doc.live) continue;
-      const double norm = k1 * (1 - b + b * doc.length / avgdl);
-      scores[p.doc] += q.weight * q.idf * p.tf * (k1 + 1) / (p.tf + norm);
+      if (!docs_[p.doc].live) continue;
+      scores[p.doc] += q.weight * q.idf * p.impact;
     }
   }
   for (const auto& [d, s] : scores)

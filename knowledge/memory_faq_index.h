@@ -1,7 +1,17 @@
 // MemoryFaqIndex: an in-memory inverted index over kefu_zh tokens with exact BM25 top-k by
-// MaxScore (non-essential posting lists are only probed for documents that can still enter the
-// top k, so results equal unpruned BM25). Incremental: Upsert/Remove tombstone the old documents
-// and append new ones; the index compacts itself when more than half of its documents are dead.
+// MaxScore. Every posting stores its precomputed BM25 term-frequency impact
+// tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl)), so scoring a posting is one multiply-add.
+// The rarest (highest-bound) lists are accumulated into a dense per-document array; once the
+// bound of the remaining lists cannot lift an unseen document above the current k-th score, the
+// surviving candidates are completed document-at-a-time from their own (short) term lists, best
+// partial score first, stopping when no candidate can still enter the top k. Results equal
+// unpruned BM25 (TopKExhaustive) over the same impacts.
+//
+// avgdl is a snapshot: impacts are recomputed by RefreshIdf() when the live average document
+// length has drifted more than 1 % from the snapshot (and always on the first RefreshIdf()), so
+// single FAQ edits do not rewrite every posting. Incremental: Upsert/Remove tombstone the old
+// documents and append new ones; the index compacts itself when more than half of its documents
+// are dead.
 //
 // Not synchronised: callers serialise writers against readers (Matcher holds a shared_mutex).
 // Const methods may run concurrently with each other.
@@ -35,17 +45,28 @@ struct Bm25Options {
 enum class TermClass : uint8_t { kChar = 0, kMulti = 1, kLatin = 2, kPinyin = 3 };
 TermClass ClassOf(TokenKind kind);
 
+// Key for homophone-aware comparison: the pinyin id of a Han character that has one, else the
+// character itself (flagged so the two ranges never collide).
+inline uint32_t HomophoneKey(char32_t c) {
+  const uint16_t py = PinyinIdOf(c);
+  return py != 0 ? py : (0x80000000u | static_cast<uint32_t>(c));
+}
+
 struct DocTerm {
   uint32_t term = 0;
   TermClass cls = TermClass::kChar;
-  float filler = 1.0f;  // filler damping of this token text
   bool word = false;    // a lexicon word (learned vocabulary or admin dictionary)
+  uint16_t tf = 0;      // occurrences in the document
+  float filler = 1.0f;  // filler damping of this token text
+  float impact = 0;     // BM25 term-frequency impact (see the file comment)
 };
 
 struct IndexedDoc {
   std::string faq_id;
   std::string question;
-  std::u32string chars;        // normalised Han/letter/digit characters only (separators removed)
+  std::u32string chars;  // normalised Han/letter/digit characters only (separators removed)
+  // HomophoneKey(chars[i]): equal keys = same character or same toneless pinyin.
+  std::vector<uint32_t> homophones;
   std::vector<DocTerm> terms;  // unique terms, sorted by term id
   uint32_t length = 0;         // token count (BM25 document length)
   uint8_t question_type = 0;   // QuestionTypeOf(chars)
@@ -86,9 +107,15 @@ class MemoryFaqIndex final : public FaqIndex {
 
   const IndexedDoc& doc(uint32_t d) const { return docs_[d]; }
   // BM25 IDF of a term: from the table of the last RefreshIdf() when it is current, else computed.
-  double Idf(uint32_t term) const;
-  // Recomputes the IDF table after changes (call under the writer lock).
+  double Idf(uint32_t term) const {
+    if (idf_live_docs_ == live_docs_ && term < idf_.size()) return idf_[term];
+    return ComputeIdf(term);
+  }
+  // Recomputes the IDF table after changes, and the impacts when avgdl drifted (call under the
+  // writer lock).
   void RefreshIdf();
+  // The average document length the impacts were computed with.
+  double impact_avgdl() const { return impact_avgdl_; }
   double UnknownIdf() const;
   size_t live_docs() const { return live_docs_; }
   size_t faq_count() const { return faq_docs_.size(); }
@@ -100,16 +127,18 @@ class MemoryFaqIndex final : public FaqIndex {
  private:
   struct Posting {
     uint32_t doc;
-    uint32_t tf;
+    float impact;
   };
   struct Term {
     std::vector<Posting> postings;
-    uint32_t df = 0;  // live documents containing the term
-    uint32_t max_tf = 0;
-    uint32_t min_length = UINT32_MAX;  // shortest document ever posted (bound stays valid)
+    uint32_t df = 0;       // live documents containing the term
+    float max_impact = 0;  // over all postings ever added (the bound stays valid)
     TermClass cls = TermClass::kChar;
     bool word = false;
   };
+  float Impact(uint32_t tf, uint32_t length) const;
+  double ComputeIdf(uint32_t term) const;
+  void RecomputeImpacts();
   void AddDoc(const std::string& faq_id, const std::string& question);
   void KillDoc(uint32_t d);
   void Compact();
@@ -121,13 +150,13 @@ class MemoryFaqIndex final : public FaqIndex {
   std::unordered_map<std::string, uint32_t> term_ids_;
   std::vector<Term> terms_;
   std::vector<IndexedDoc> docs_;
-  std::vector<float> doc_length_;  // docs_[d].length, dense for the scoring loops
   std::vector<uint8_t> doc_live_;  // docs_[d].live
   std::unordered_map<std::string, std::vector<uint32_t>> faq_docs_;
   size_t live_docs_ = 0;
   double live_length_ = 0;
   std::vector<double> idf_;
   size_t idf_live_docs_ = SIZE_MAX;  // live_docs_ when idf_ was computed
+  double impact_avgdl_ = 0;          // 0 until the first document
 };
 
 }  // namespace kefu::knowledge

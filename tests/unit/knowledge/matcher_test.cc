@@ -161,5 +161,46 @@ TEST(MemoryFaqIndex, PrunedTopKEqualsExhaustiveBm25) {
   }
 }
 
+TEST(MemoryFaqIndex, TopKStaysExactAcrossEditsCompactionAndImpactRefresh) {
+  auto analyzer = std::make_shared<const Analyzer>(AnalyzerOptions{}, std::make_shared<Lexicon>());
+  MemoryFaqIndex index(analyzer);
+  std::mt19937 rng(11);
+  const std::u32string chars = U"花呗借额度还款怎么为什么不能开通关闭逾期利息分期提前退款账单";
+  auto random_text = [&](size_t len) {
+    std::string out;
+    for (size_t i = 0; i < len; ++i)
+      AppendUtf8(chars[rng() % chars.size()], out);
+    return out;
+  };
+  auto upsert = [&](int i, size_t len) {
+    Faq f;
+    f.id = "f" + std::to_string(i);
+    f.question = random_text(len);
+    f.answer = "a";
+    ASSERT_TRUE(index.Upsert(f).ok());
+  };
+  for (int i = 0; i < 600; ++i)
+    upsert(i, 4 + rng() % 6);
+  index.RefreshIdf();
+  const double short_avgdl = index.impact_avgdl();
+  // Remove most documents (compaction) and add much longer ones: avgdl drifts, impacts refresh.
+  for (int i = 0; i < 500; ++i)
+    ASSERT_TRUE(index.Remove("f" + std::to_string(i)).ok());
+  for (int i = 600; i < 900; ++i)
+    upsert(i, 20 + rng() % 10);
+  index.RefreshIdf();
+  EXPECT_GT(index.impact_avgdl(), short_avgdl * 1.5);
+  for (int q = 0; q < 60; ++q) {
+    const auto terms = index.PrepareQuery(analyzer->Analyze(random_text(3 + rng() % 12)));
+    const auto pruned = index.TopK(terms, 10);
+    const auto full = index.TopKExhaustive(terms, 10);
+    ASSERT_EQ(pruned.size(), full.size());
+    for (size_t i = 0; i < pruned.size(); ++i) {
+      EXPECT_NEAR(pruned[i].bm25, full[i].bm25, 1e-9);
+      EXPECT_TRUE(index.doc(pruned[i].doc).live);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kefu::knowledge
