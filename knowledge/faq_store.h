@@ -57,6 +57,15 @@ class FaqStore {
   virtual Result<std::vector<std::string>> DictionaryWords(storage::Database& db) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> Synonyms(
       storage::Database& db) = 0;
+  // Removes a dictionary word / the synonym of `variant` (both normalised first like on add);
+  // kNotFound when absent.
+  virtual Status RemoveDictionaryWord(storage::Database& db, const std::string& word) = 0;
+  virtual Status RemoveSynonym(storage::Database& db, const std::string& variant) = 0;
+
+  // A counter bumped by every committed change of a FAQ, dictionary word or synonym, whichever
+  // process made it: a matcher built from the state at generation G is stale when the stored
+  // generation differs from G.
+  virtual Result<int64_t> Generation(storage::Database& db) = 0;
 };
 
 }  // namespace kefu::knowledge

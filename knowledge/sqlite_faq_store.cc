@@ -37,6 +37,30 @@ CREATE INDEX knowledge_faq_questions_faq ON knowledge_faq_questions(faq_id);
 INSERT INTO knowledge_faq_questions(rowid, faq_id) SELECT rowid, faq_id FROM knowledge_faq_fts;
 )sql";
 
+// Every change of the FAQ base or the admin lexicon, by kefud or kefuctl, bumps one counter, so
+// a running kefud can tell that its matcher is stale without comparing tables.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE knowledge_generation (id INTEGER PRIMARY KEY CHECK (id = 1),
+                                   generation INTEGER NOT NULL);
+INSERT INTO knowledge_generation(id, generation) VALUES (1, 0);
+CREATE TRIGGER knowledge_faqs_insert_gen AFTER INSERT ON knowledge_faqs BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_faqs_update_gen AFTER UPDATE ON knowledge_faqs BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_faqs_delete_gen AFTER DELETE ON knowledge_faqs BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_dictionary_insert_gen AFTER INSERT ON knowledge_dictionary BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_dictionary_delete_gen AFTER DELETE ON knowledge_dictionary BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_synonyms_insert_gen AFTER INSERT ON knowledge_synonyms BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_synonyms_update_gen AFTER UPDATE ON knowledge_synonyms BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER knowledge_synonyms_delete_gen AFTER DELETE ON knowledge_synonyms BEGIN
+  UPDATE knowledge_generation SET generation = generation + 1 WHERE id = 1; END;
+)sql";
+
 constexpr const char* kInsertFaq =
     "INSERT INTO knowledge_faqs(id, question, answer, similar_json, answers_by_channel_json, "
     "category, tags_json, enabled, created_at_ms, updated_at_ms) "
@@ -83,6 +107,10 @@ constexpr const char* kInsertWord = "INSERT OR IGNORE INTO knowledge_dictionary(
 constexpr const char* kUpsertSynonym =
     "INSERT INTO knowledge_synonyms(variant, canonical) VALUES (?1, ?2) "
     "ON CONFLICT(variant) DO UPDATE SET canonical = excluded.canonical";
+constexpr const char* kDeleteWord = "DELETE FROM knowledge_dictionary WHERE word = ?1";
+constexpr const char* kDeleteSynonym = "DELETE FROM knowledge_synonyms WHERE variant = ?1";
+constexpr const char* kSelectGeneration =
+    "SELECT generation FROM knowledge_generation WHERE id = 1";
 constexpr const char* kSelectWords = "SELECT word FROM knowledge_dictionary ORDER BY word";
 constexpr const char* kSelectSynonyms =
     "SELECT variant, canonical FROM knowledge_synonyms ORDER BY variant";
@@ -140,7 +168,8 @@ Status BindFilter(storage::Statement& s, const FaqListQuery& q) {
 
 std::vector<storage::Migration> KnowledgeMigrations() {
   return {{1, "faqs, kefu_zh fts, dictionary, synonyms", kMigration1},
-          {2, "question rows indexed by faq id", kMigration2}};
+          {2, "question rows indexed by faq id", kMigration2},
+          {3, "generation counter bumped by triggers", kMigration3}};
 }
 
 int64_t SqliteFaqStore::NowMs() const {
@@ -313,6 +342,30 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteFaqStore::Synonym
   }
   s->Reset();
   return out;
+}
+
+Status SqliteFaqStore::RemoveDictionaryWord(storage::Database& db, const std::string& word) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * s, db.Prepare(kDeleteWord));
+  KEFU_RETURN_IF_ERROR(s->BindAll(NormalizeToUtf8(word)));
+  KEFU_RETURN_IF_ERROR(s->Run());
+  if (db.Changes() == 0) return NotFound("word: " + word + " is not in the dictionary");
+  return Status::Ok();
+}
+
+Status SqliteFaqStore::RemoveSynonym(storage::Database& db, const std::string& variant) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * s, db.Prepare(kDeleteSynonym));
+  KEFU_RETURN_IF_ERROR(s->BindAll(NormalizeToUtf8(variant)));
+  KEFU_RETURN_IF_ERROR(s->Run());
+  if (db.Changes() == 0) return NotFound("variant: " + variant + " has no synonym");
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteFaqStore::Generation(storage::Database& db) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * s, db.Prepare(kSelectGeneration));
+  KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+  const int64_t generation = row ? s->ColumnInt64(0) : 0;
+  s->Reset();
+  return generation;
 }
 
 }  // namespace kefu::knowledge

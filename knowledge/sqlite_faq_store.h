@@ -1,7 +1,7 @@
 // SqliteFaqStore: FaqStore over SQLite tables knowledge_faqs, knowledge_faq_fts (FTS5, kefu_zh),
 // knowledge_dictionary and knowledge_synonyms (migrations: KnowledgeMigrations(), module
-// "knowledge"). Every connection it is used on must have kefu_zh registered
-// (KefuZhConnectionInitializer()).
+// "knowledge"); triggers on those three tables bump knowledge_generation (Generation()). Every
+// connection it is used on must have kefu_zh registered (KefuZhConnectionInitializer()).
 //
 // Thread-safe as far as its own state goes (only a const Clock&); each call uses the connection
 // passed in.
@@ -36,6 +36,9 @@ class SqliteFaqStore final : public FaqStore {
                     const std::string& canonical) override;
   Result<std::vector<std::string>> DictionaryWords(storage::Database& db) override;
   Result<std::vector<std::pair<std::string, std::string>>> Synonyms(storage::Database& db) override;
+  Status RemoveDictionaryWord(storage::Database& db, const std::string& word) override;
+  Status RemoveSynonym(storage::Database& db, const std::string& variant) override;
+  Result<int64_t> Generation(storage::Database& db) override;
 
  private:
   int64_t NowMs() const;
