@@ -1,7 +1,6 @@
 #include "ticketing/sqlite_ticket_store.h"
 
 #include <algorithm>
-#include <array>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -77,6 +76,11 @@ CREATE TABLE sla_metric_results(
 ) WITHOUT ROWID;
 CREATE INDEX sla_metric_results_start ON sla_metric_results(start_ms);
 )sql"},
+      // Every status or priority change rewrote two entries of this index (random pages at
+      // commit); the list's filters scan tickets in id order and stop at the page limit.
+      {2, "drop the tickets(status, priority) index", R"sql(
+DROP INDEX tickets_status;
+)sql"},
   };
   return kMigrations;
 }
@@ -97,17 +101,19 @@ constexpr char kInsertTicket[] =
     "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
     "sla_policy, sla_state, next_wake_ms, version) "
     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
-// Ticket updates name only the columns of the indexes whose keys changed: SQLite rewrites the
-// entries of every index with a column in the SET list, even to the same value, and each rewrite
-// dirties a random page (commit cost grows with dirty pages, not rows). conversation_id never
-// changes after insert. Parameters: 1..12 always, 13/14 status/priority, 15 next_wake, 16 id.
-constexpr char kUpdateTicketCore[] =
+// Ticket updates leave next_wake_ms out unless it changed: SQLite rewrites the entries of every
+// index with a column in the SET list, even to the same value, and each rewrite dirties a random
+// page (commit cost grows with dirty pages, not rows). conversation_id never changes after insert.
+constexpr char kUpdateTicket[] =
     "UPDATE tickets SET subject = ?1, grp = ?2, assignee = ?3, requester = ?4, channel = ?5, "
     "tags = ?6, customer_tags = ?7, follow_up_of = ?8, updated_at_ms = ?9, solved_at_ms = ?10, "
-    "sla_policy = ?11, sla_state = ?12, version = version + 1";
-constexpr char kUpdateTicketStatus[] = ", status = ?13, priority = ?14";
-constexpr char kUpdateTicketWake[] = ", next_wake_ms = ?15";
-constexpr char kUpdateTicketWhere[] = " WHERE id = ?16";
+    "sla_policy = ?11, sla_state = ?12, status = ?13, priority = ?14, version = version + 1 "
+    "WHERE id = ?16";
+constexpr char kUpdateTicketAndWake[] =
+    "UPDATE tickets SET subject = ?1, grp = ?2, assignee = ?3, requester = ?4, channel = ?5, "
+    "tags = ?6, customer_tags = ?7, follow_up_of = ?8, updated_at_ms = ?9, solved_at_ms = ?10, "
+    "sla_policy = ?11, sla_state = ?12, status = ?13, priority = ?14, next_wake_ms = ?15, "
+    "version = version + 1 WHERE id = ?16";
 constexpr char kSelectEvents[] =
     "SELECT id, ticket_id, kind, actor_kind, actor_id, at_ms, field, before, after, body, "
     "instance FROM ticket_events WHERE ticket_id = ? ORDER BY id";
@@ -199,30 +205,11 @@ Result<Ticket> ReadTicket(storage::Statement& s) {
   return t;
 }
 
-// The SQL of one update variant (static storage: the statement cache is keyed by the text).
-const std::string& UpdateSql(bool status_or_priority, bool wake) {
-  static const std::array<std::string, 4> kSql = [] {
-    std::array<std::string, 4> out;
-    for (int v = 0; v < 4; ++v) {
-      out[static_cast<size_t>(v)] = std::string(kUpdateTicketCore) +
-                                    ((v & 1) ? kUpdateTicketStatus : "") +
-                                    ((v & 2) ? kUpdateTicketWake : "") + kUpdateTicketWhere;
-    }
-    return out;
-  }();
-  return kSql[(status_or_priority ? 1 : 0) | (wake ? 2 : 0)];
-}
-
-Status BindTicketUpdate(storage::Statement& s, const Ticket& t, bool status_or_priority,
-                        bool wake) {
-  KEFU_RETURN_IF_ERROR(s.BindAll(t.subject, t.group, t.assignee, t.requester, t.channel,
-                                 ToJson(t.tags), ToJson(t.customer_tags),
-                                 OptId(t.follow_up_of.value()), ToUnixMs(t.updated_at),
-                                 OptMs(t.solved_at), t.sla_policy, t.sla_state));
-  if (status_or_priority) {
-    KEFU_RETURN_IF_ERROR(s.Bind(13, ToString(t.status)));
-    KEFU_RETURN_IF_ERROR(s.Bind(14, ToString(t.priority)));
-  }
+Status BindTicketUpdate(storage::Statement& s, const Ticket& t, bool wake) {
+  KEFU_RETURN_IF_ERROR(s.BindAll(
+      t.subject, t.group, t.assignee, t.requester, t.channel, ToJson(t.tags),
+      ToJson(t.customer_tags), OptId(t.follow_up_of.value()), ToUnixMs(t.updated_at),
+      OptMs(t.solved_at), t.sla_policy, t.sla_state, ToString(t.status), ToString(t.priority)));
   if (wake) KEFU_RETURN_IF_ERROR(s.Bind(15, OptMs(t.next_wake)));
   return s.Bind(16, t.id);
 }
@@ -319,10 +306,10 @@ Result<std::vector<MetricResult>> GetMetricsOf(storage::Database& db, TicketId i
 
 }  // namespace
 
-// One unit of work. Tickets it touches are staged here (read from the writer's cache or, on a
-// miss, from the write connection, which sees every earlier write of the group) and published to
-// the cache only when the work succeeds; a failed work's savepoint rollback and its staged copies
-// are dropped together.
+// One unit of work. Tickets it touches are staged here (taken out of the writer's cache or, on a
+// miss, read from the write connection, which sees every earlier write of the group) and put back
+// into the cache only when the work succeeds; a failed work's savepoint rollback and its staged
+// state are dropped together (the next use reads the ticket again).
 class SqliteTicketStore::Tx final : public TicketTx {
  public:
   Tx(SqliteTicketStore& store, storage::Database& db) : store_(store), db_(db) {}
@@ -364,11 +351,9 @@ class SqliteTicketStore::Tx final : public TicketTx {
     if (t.conversation != c->ticket.conversation) {
       return InvalidArgument("ticket " + t.id.ToString() + ": conversation cannot change");
     }
-    const bool status_or_priority =
-        t.status != c->ticket.status || t.priority != c->ticket.priority;
     const bool wake = t.next_wake != c->ticket.next_wake;
-    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(UpdateSql(status_or_priority, wake)));
-    KEFU_RETURN_IF_ERROR(BindTicketUpdate(*s, t, status_or_priority, wake));
+    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(wake ? kUpdateTicketAndWake : kUpdateTicket));
+    KEFU_RETURN_IF_ERROR(BindTicketUpdate(*s, t, wake));
     KEFU_RETURN_IF_ERROR(s->Run());
     if (db_.Changes() != 1) return NotFound("ticket " + t.id.ToString() + " not found");
     const int64_t version = c->ticket.version + 1;
@@ -454,8 +439,8 @@ class SqliteTicketStore::Tx final : public TicketTx {
   Result<CachedTicket*> Load(TicketId id) {
     auto it = staged_.find(id.value());
     if (it != staged_.end()) return &it->second;
-    if (const CachedTicket* hit = store_.CacheFind(id.value())) {
-      return &staged_.emplace(id.value(), *hit).first->second;
+    if (auto hit = store_.CacheTake(id.value())) {
+      return &staged_.emplace(id.value(), std::move(*hit)).first->second;
     }
     CachedTicket c;
     KEFU_ASSIGN_OR_RETURN(c.ticket, GetTicket(db_, id));
@@ -483,9 +468,10 @@ SqliteTicketStore::SqliteTicketStore(storage::WriterExecutor& writer, storage::R
 
 SqliteTicketStore::~SqliteTicketStore() = default;
 
-const SqliteTicketStore::CachedTicket* SqliteTicketStore::CacheFind(int64_t id) const {
-  auto it = cache_.find(id);
-  return it == cache_.end() ? nullptr : &it->second;
+std::optional<SqliteTicketStore::CachedTicket> SqliteTicketStore::CacheTake(int64_t id) {
+  auto node = cache_.extract(id);
+  if (node.empty()) return std::nullopt;
+  return std::move(node.mapped());
 }
 
 void SqliteTicketStore::CacheStore(int64_t id, CachedTicket ticket) {

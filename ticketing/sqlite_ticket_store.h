@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -66,7 +67,7 @@ class SqliteTicketStore final : public TicketStore {
     std::vector<MetricResult> metrics;  // as stored in sla_metric_results
   };
   // Writer thread only.
-  const CachedTicket* CacheFind(int64_t id) const;
+  std::optional<CachedTicket> CacheTake(int64_t id);
   void CacheStore(int64_t id, CachedTicket ticket);
   void CacheEvict(const std::vector<int64_t>& ids);
 

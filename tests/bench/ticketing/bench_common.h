@@ -91,14 +91,20 @@ struct Stack {
     service = std::make_unique<TicketService>(*store, clock, DefaultPolicies(),
                                               TicketServiceOptions{}, registry);
   }
-  // Writer group-commit totals so far (kefu_storage_commit_* histograms).
+  // Writer group-commit totals so far (kefu_storage_commit_* histograms) and rows changed on the
+  // write connection (sqlite3_total_changes: inserted, updated and deleted rows).
   struct WriterTotals {
     double groups = 0;
     double jobs = 0;
     double commit_seconds = 0;
+    double rows = 0;
   };
   WriterTotals Totals() const {
     WriterTotals t;
+    (void)writer->Run([&t](storage::Database& db) {
+      t.rows = static_cast<double>(sqlite3_total_changes64(db.handle()));
+      return Status::Ok();
+    });
     for (const auto& family : registry.Collect()) {
       for (const auto& m : family.metric) {
         if (family.name == "kefu_storage_commit_batch_jobs") {
@@ -111,13 +117,17 @@ struct Stack {
     }
     return t;
   }
-  // "groups=<n> jobs_per_group=<avg> commit_ms=<avg>" between two Totals().
+  // "groups=<n> jobs_per_group=<avg> commit_ms=<avg> rows_per_job=<avg>" between two Totals()
+  // (the Totals() calls themselves are jobs too).
   static std::string Describe(const WriterTotals& from, const WriterTotals& to) {
     const double groups = to.groups - from.groups;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "groups=%.0f jobs_per_group=%.1f commit_ms=%.2f", groups,
-                  groups > 0 ? (to.jobs - from.jobs) / groups : 0.0,
-                  groups > 0 ? (to.commit_seconds - from.commit_seconds) * 1e3 / groups : 0.0);
+    const double jobs = to.jobs - from.jobs;
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "groups=%.0f jobs_per_group=%.1f commit_ms=%.2f rows_per_job=%.2f", groups,
+                  groups > 0 ? jobs / groups : 0.0,
+                  groups > 0 ? (to.commit_seconds - from.commit_seconds) * 1e3 / groups : 0.0,
+                  jobs > 0 ? (to.rows - from.rows) / jobs : 0.0);
     return buf;
   }
   ~Stack() {

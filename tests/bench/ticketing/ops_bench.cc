@@ -19,9 +19,11 @@ constexpr char kRawTicket[] =
     "updated_at_ms, sla_policy, next_wake_ms) VALUES('s', 'new', 'normal', 'support', 'c', "
     "'wecom', ?1, ?1, 'default', ?1)";
 constexpr char kRawTicketUpdate[] =
-    "UPDATE tickets SET priority = ?2, updated_at_ms = ?3, next_wake_ms = ?3, version = version + "
-    "1 "
-    "WHERE id = ?1";
+    "UPDATE tickets SET priority = ?2, updated_at_ms = ?3, next_wake_ms = ?3, "
+    "version = version + 1 WHERE id = ?1";
+constexpr char kRawTicketTouch[] =
+    "UPDATE tickets SET updated_at_ms = ?2, version = version + 1 WHERE id = ?1";
+constexpr char kRawOutbox[] = "INSERT INTO bench_outbox(event_id, body) VALUES(?, ?)";
 constexpr char kRawEvent[] =
     "INSERT INTO ticket_events(ticket_id, kind, actor_kind, at_ms, field, before, after, body) "
     "VALUES(?, 'field_changed', 'agent', ?, 'priority', 'normal', 'high', '')";
@@ -109,57 +111,78 @@ int Main(int argc, char** argv) {
   std::printf("service ops_per_second=%.0f ops=%d open_tickets=%d tickets_at_end=%lld\n",
               service_ops, ops, open_tickets, static_cast<long long>(tickets_total));
 
-  // Raw SQLite: the rows an operation writes, no reads and no SLA logic, same executor.
+  // Raw SQLite: the rows the service writes per operation kind, no reads and no SLA logic, same
+  // executor, same settings, same random sequence of kinds and ticket ids:
+  //   create         ticket + 2 events (created, first message) + 2 metric rows + ticket update
+  //   update         event + 2 metric upserts (priority or pause re-targets them) + ticket update
+  //   public reply   event + outbox row + 1 metric upsert (first_response) + ticket update
+  //   internal note  event + ticket update (no metric changes, no new wake-up)
   double raw_ops = 0;
   {
     Stack stack(dir + "/raw.db", clock);
     storage::WriterExecutor& w = *stack.writer;
-    auto insert_ticket = [&](int, auto done) {
+    const int64_t now = 1'772'503'200'000;
+    auto event = [now](storage::Database& db, int64_t id) -> Status {
+      KEFU_ASSIGN_OR_RETURN(auto* ev, db.Prepare(kRawEvent));
+      KEFU_RETURN_IF_ERROR(ev->BindAll(id, now));
+      return ev->Run();
+    };
+    auto metric = [now](storage::Database& db, int64_t id, const char* m) -> Status {
+      KEFU_ASSIGN_OR_RETURN(auto* mr, db.Prepare(kRawMetric));
+      KEFU_RETURN_IF_ERROR(mr->BindAll(id, m, now, now));
+      return mr->Run();
+    };
+    auto update = [now](storage::Database& db, int64_t id) -> Status {
+      KEFU_ASSIGN_OR_RETURN(auto* u, db.Prepare(kRawTicketUpdate));
+      KEFU_RETURN_IF_ERROR(u->BindAll(id, "high", now));
+      return u->Run();
+    };
+    auto insert_ticket = [&](auto done) {
       w.Post(
-          [](storage::Database& db) -> Status {
-            const int64_t now = 1'772'503'200'000;
+          [=](storage::Database& db) -> Status {
             KEFU_ASSIGN_OR_RETURN(auto* t, db.Prepare(kRawTicket));
             KEFU_RETURN_IF_ERROR(t->Bind(1, now));
             KEFU_RETURN_IF_ERROR(t->Run());
             const int64_t id = db.LastInsertRowId();
-            for (int e = 0; e < 2; ++e) {
-              KEFU_ASSIGN_OR_RETURN(auto* ev, db.Prepare(kRawEvent));
-              KEFU_RETURN_IF_ERROR(ev->BindAll(id, now));
-              KEFU_RETURN_IF_ERROR(ev->Run());
-            }
-            for (const char* m : {"first_response", "resolution"}) {
-              KEFU_ASSIGN_OR_RETURN(auto* mr, db.Prepare(kRawMetric));
-              KEFU_RETURN_IF_ERROR(mr->BindAll(id, m, now, now));
-              KEFU_RETURN_IF_ERROR(mr->Run());
-            }
-            return Status::Ok();
+            KEFU_RETURN_IF_ERROR(event(db, id));
+            KEFU_RETURN_IF_ERROR(event(db, id));
+            KEFU_RETURN_IF_ERROR(metric(db, id, "first_response"));
+            KEFU_RETURN_IF_ERROR(metric(db, id, "resolution"));
+            return update(db, id);
           },
           [done](Status s) { done(s.ok()); });
     };
-    Drive(open_tickets, in_flight, insert_ticket);
+    Drive(open_tickets, in_flight, [&](int, auto done) { insert_ticket(done); });
+    std::atomic<int64_t> max_id{open_tickets};
     std::mt19937_64 rng(42);
     const auto before = stack.Totals();
-    raw_ops = Drive(ops, in_flight, [&](int i, auto done) {
+    raw_ops = Drive(ops, in_flight, [&](int, auto done) {
       const int kind = static_cast<int>(rng() % 10);
-      const int64_t id = static_cast<int64_t>(rng() % static_cast<uint64_t>(open_tickets)) + 1;
+      const int64_t id = static_cast<int64_t>(rng() % static_cast<uint64_t>(max_id.load())) + 1;
       if (kind < 2) {
-        insert_ticket(i, done);
+        max_id.fetch_add(1);
+        insert_ticket(done);
         return;
       }
+      if (kind < 8) (void)rng();  // the service draws the new priority or status
       w.Post(
-          [id](storage::Database& db) -> Status {
-            const int64_t now = 1'772'503'200'000;
-            KEFU_ASSIGN_OR_RETURN(auto* ev, db.Prepare(kRawEvent));
-            KEFU_RETURN_IF_ERROR(ev->BindAll(id, now));
-            KEFU_RETURN_IF_ERROR(ev->Run());
-            for (const char* m : {"first_response", "resolution"}) {
-              KEFU_ASSIGN_OR_RETURN(auto* mr, db.Prepare(kRawMetric));
-              KEFU_RETURN_IF_ERROR(mr->BindAll(id, m, now, now));
-              KEFU_RETURN_IF_ERROR(mr->Run());
+          [=](storage::Database& db) -> Status {
+            KEFU_RETURN_IF_ERROR(event(db, id));
+            if (kind == 9) {
+              KEFU_ASSIGN_OR_RETURN(auto* u, db.Prepare(kRawTicketTouch));
+              KEFU_RETURN_IF_ERROR(u->BindAll(id, now));
+              return u->Run();
             }
-            KEFU_ASSIGN_OR_RETURN(auto* u, db.Prepare(kRawTicketUpdate));
-            KEFU_RETURN_IF_ERROR(u->BindAll(id, "high", now));
-            return u->Run();
+            if (kind == 8) {
+              KEFU_ASSIGN_OR_RETURN(auto* o, db.Prepare(kRawOutbox));
+              KEFU_RETURN_IF_ERROR(o->BindAll(db.LastInsertRowId(), "您好，已为您处理"));
+              KEFU_RETURN_IF_ERROR(o->Run());
+              KEFU_RETURN_IF_ERROR(metric(db, id, "first_response"));
+            } else {
+              KEFU_RETURN_IF_ERROR(metric(db, id, "first_response"));
+              KEFU_RETURN_IF_ERROR(metric(db, id, "resolution"));
+            }
+            return update(db, id);
           },
           [done](Status s) { done(s.ok()); });
     });
