@@ -97,6 +97,11 @@ void TicketService::SetWakeHook(WakeHook hook) {
   wake_hook_ = std::move(hook);
 }
 
+void TicketService::SetChangeHook(ChangeHook hook) {
+  std::lock_guard lock(hook_mu_);
+  change_hook_ = std::move(hook);
+}
+
 Result<Ticket> TicketService::RunSync(const Op& op) {
   // Through the asynchronous path so that AfterCommit (the scheduler hook) runs in commit order
   // on the writer thread: a later commit's wake-up can never be overwritten by an earlier one's.
@@ -129,6 +134,10 @@ void TicketService::RunAsync(Op op, TicketCallback done) {
         }
         ops_ok_->Increment();
         AfterCommit(state->fx);
+        if (state->out->ok()) {
+          std::lock_guard lock(hook_mu_);
+          if (change_hook_) change_hook_(state->out->value());
+        }
         if (done) done(std::move(*state->out));
       });
 }

@@ -94,6 +94,7 @@ class TicketService {
  public:
   using TicketCallback = std::function<void(Result<Ticket>)>;
   using WakeHook = std::function<void(TicketId, std::optional<TimePoint>)>;
+  using ChangeHook = std::function<void(const Ticket&)>;
 
   // `store`, `clock`, `registry` and `notifier` (may be null) must outlive the service.
   TicketService(TicketStore& store, const Clock& clock,
@@ -103,6 +104,11 @@ class TicketService {
   // Called after each commit with the ticket's next SLA wake-up (nullopt = none); the scheduler
   // sets it and clears it (nullptr) before it goes away.
   void SetWakeHook(WakeHook hook);
+  // Called after each committed operation with the resulting ticket (assignment, status change,
+  // comment, customer message, ...), on the store's writer thread in commit order; must be quick.
+  // One subscriber (the bot's hand-off desk: "agent joined", queue position updates); nullptr
+  // clears it.
+  void SetChangeHook(ChangeHook hook);
 
   // Opens a ticket (status new) with auto-priority applied. InvalidArgument if requester or
   // channel is empty.
@@ -161,6 +167,7 @@ class TicketService {
   SlaNotifier* notifier_;
   std::mutex hook_mu_;  // guards wake_hook_ (set by the scheduler, called on the writer thread)
   WakeHook wake_hook_;
+  ChangeHook change_hook_;  // guarded by hook_mu_
   prometheus::Counter* warnings_;
   prometheus::Counter* breaches_;
   prometheus::Counter* ops_ok_;
