@@ -114,6 +114,14 @@ class BotModule final : public Module {
         desk = own_desk_.get();
       }
     }
+    // One source of truth for the thresholds: the live matcher's ([knowledge] or knowledge's
+    // reliability-table defaults), unless [bot] sets them.
+    if (const auto* km = r.Get<knowledge::Matcher>()) {
+      options_.InheritThresholds(km->options());
+      KEFU_RETURN_IF_ERROR(options_.Validate());
+    }
+    spdlog::info("bot thresholds answer={} suggest={}", options_.answer_threshold,
+                 options_.suggest_threshold);
     auto* ledger = r.Get<bot::InboundLedger>();
     auto* outbox = r.Get<bot::ReplyOutbox>();
     if (!matcher || !ledger || !outbox || !desk) {

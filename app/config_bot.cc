@@ -6,6 +6,9 @@
 namespace kefu::app {
 
 void ReadBotOptions(const ConfigSection& s, bot::BotOptions& o) {
+  // Absent thresholds follow the matcher's ([knowledge], knowledge::MatcherOptions) at start.
+  o.answer_threshold_configured = s.Has("answer_threshold");
+  o.suggest_threshold_configured = s.Has("suggest_threshold");
   s.Double("answer_threshold", o.answer_threshold, 0.0, 1.0);
   s.Double("suggest_threshold", o.suggest_threshold, 0.0, 1.0);
   s.Int("max_suggestions", o.max_suggestions, 1, 9);
@@ -14,6 +17,8 @@ void ReadBotOptions(const ConfigSection& s, bot::BotOptions& o) {
   s.Bool("handoff_on_negative_feedback", o.handoff_on_negative_feedback);
   s.Int("greeting_interval_minutes", o.greeting_interval_minutes, 0, 7 * 24 * 60);
   s.Int("max_query_code_points", o.max_query_code_points, 1, 10'000);
+  s.Int("queue_update_near", o.queue_update_near, 0, 1000);
+  s.Int("queue_update_step", o.queue_update_step, 0, 1000);
   s.Int("display_utc_offset_minutes", o.display_utc_offset_minutes, -14 * 60, 14 * 60);
   s.StringArray("handoff_keywords", o.handoff_keywords);
   s.StringArray("handoff_phrases", o.handoff_phrases);
@@ -34,6 +39,7 @@ void ReadBotOptions(const ConfigSection& s, bot::BotOptions& o) {
   texts.NonEmptyString("handoff_outside_hours", o.handoff_outside_hours);
   texts.NonEmptyString("handoff_outside_hours_unknown", o.handoff_outside_hours_unknown);
   texts.NonEmptyString("agent_joined", o.agent_joined);
+  texts.NonEmptyString("queue_update", o.queue_update);
   texts.NonEmptyString("text_only", o.text_only);
   texts.NonEmptyString("empty_prompt", o.empty_prompt);
   texts.NonEmptyString("button_handoff", o.button_handoff);
@@ -58,6 +64,9 @@ void ReadBotOptions(const ConfigSection& s, bot::BotOptions& o) {
   }
   if (o.handoff_queued.find("{position}") == std::string::npos) {
     texts.Error("handoff_queued", "must contain {position}");
+  }
+  if (o.queue_update.find("{position}") == std::string::npos) {
+    texts.Error("queue_update", "must contain {position}");
   }
   if (o.handoff_outside_hours.find("{resume_time}") == std::string::npos) {
     texts.Error("handoff_outside_hours", "must contain {resume_time}");

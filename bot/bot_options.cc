@@ -4,6 +4,11 @@
 
 namespace kefu::bot {
 
+void BotOptions::InheritThresholds(const knowledge::MatcherOptions& matcher) {
+  if (!answer_threshold_configured) answer_threshold = matcher.answer_threshold;
+  if (!suggest_threshold_configured) suggest_threshold = matcher.suggest_threshold;
+}
+
 const ChannelTemplate& BotOptions::TemplateFor(const std::string& channel) const {
   const auto it = channel_templates.find(channel);
   return it == channel_templates.end() ? default_template : it->second;
@@ -38,6 +43,11 @@ Status BotOptions::Validate() const {
   }
   if (handoff_queued.find("{position}") == std::string::npos) {
     fail("bot.handoff_queued: must contain {position}");
+  }
+  if (queue_update_near < 0) fail("bot.queue_update_near: must be >= 0");
+  if (queue_update_step < 0) fail("bot.queue_update_step: must be >= 0");
+  if (queue_update.find("{position}") == std::string::npos) {
+    fail("bot.queue_update: must contain {position}");
   }
   if (handoff_outside_hours.find("{resume_time}") == std::string::npos) {
     fail("bot.handoff_outside_hours: must contain {resume_time}");

@@ -8,6 +8,7 @@
 
 #include "bot/dialogue.h"
 #include "core/status.h"
+#include "knowledge/matcher.h"
 
 namespace kefu::bot {
 
@@ -24,11 +25,17 @@ struct ChannelTemplate {
 };
 
 struct BotOptions {
-  // Confidence at or above which the best candidate is answered directly (knowledge's
-  // calibrated defaults, docs/knowledge.md).
-  double answer_threshold = 0.8;
-  // Confidence at or above which (and below answer) candidates are offered as suggestions.
-  double suggest_threshold = 0.4;
+  // Confidence at or above which the best candidate is answered directly. One source of truth:
+  // knowledge's reliability table (knowledge::MatcherOptions, docs/knowledge.md); kefud replaces
+  // it by the live matcher's configured value ([knowledge]) unless [bot] sets it
+  // (answer_threshold_configured).
+  double answer_threshold = knowledge::MatcherOptions{}.answer_threshold;
+  // Confidence at or above which (and below answer) candidates are offered as suggestions; same
+  // source and override rule.
+  double suggest_threshold = knowledge::MatcherOptions{}.suggest_threshold;
+  // Set by the [bot] config reader when the key is present: the value is then kept as given.
+  bool answer_threshold_configured = false;
+  bool suggest_threshold_configured = false;
   // At most this many numbered suggestions (1..9).
   int max_suggestions = 3;
   // Hand off after this many consecutive not-understood turns (0 = never).
@@ -41,6 +48,12 @@ struct BotOptions {
   int greeting_interval_minutes = 12 * 60;
   // Only this many code points of a message are sent to the matcher (a 20 KB text is cut).
   int max_query_code_points = 200;
+  // Queue position updates while waiting for an agent (pushed when ticketing's queue moves):
+  // told when the position improves to at most `queue_update_near`, or by at least
+  // `queue_update_step` places since the customer was last told (0 = that rule off). A customer
+  // message while waiting is answered with the position whenever it changed since last told.
+  int queue_update_near = 3;
+  int queue_update_step = 5;
   // Minutes east of UTC used to show "service resumes at" times (China: +480).
   int display_utc_offset_minutes = 8 * 60;
 
@@ -84,6 +97,8 @@ struct BotOptions {
   // Outside hours with no known opening time.
   std::string handoff_outside_hours_unknown =
       "现在是非工作时间，您的留言已记录，人工客服上线后会第一时间回复您。";
+  // Queue position update ({position} is replaced).
+  std::string queue_update = "您当前排在第 {position} 位，请耐心等待，客服接入后会第一时间回复您。";
   // Told once when an agent takes the conversation ({agent} is replaced).
   std::string agent_joined = "您好，人工客服 {agent} 为您服务，请问有什么可以帮您？";
   std::string text_only =
@@ -103,6 +118,8 @@ struct BotOptions {
   };
   ChannelTemplate default_template;
 
+  // Takes the matcher's thresholds for the ones [bot] did not set (see answer_threshold).
+  void InheritThresholds(const knowledge::MatcherOptions& matcher);
   // The template for `channel`.
   const ChannelTemplate& TemplateFor(const std::string& channel) const;
   // Checks ranges and cross-field rules; InvalidArgument naming the first bad field

@@ -70,6 +70,7 @@ std::string DialogueStateToJson(const DialogueState& s) {
   for (const auto& c : s.last_tried)
     tried.push_back(CandidateToJson(c));
   j["last_tried"] = std::move(tried);
+  if (s.announced_position > 0) j["announced_position"] = s.announced_position;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -93,6 +94,7 @@ Result<DialogueState> DialogueStateFromJson(std::string_view json) {
     for (const auto& c : j.value("last_tried", nlohmann::json::array())) {
       s.last_tried.push_back(CandidateFromJson(c));
     }
+    s.announced_position = j.value("announced_position", 0);
     return s;
   } catch (const nlohmann::json::exception& e) {
     return DataLoss(std::string("conversations.dialogue_json: ") + e.what());

@@ -38,7 +38,10 @@ struct Conversation {
   std::string app;
   DialogueState dialogue;
   std::optional<TicketId> ticket_id;  // the hand-off ticket, once one was opened
-  int64_t message_count = 0;          // also the seq of the last message
+  // Reply context (JSON from the channel) of the customer's latest message: lets the bot write to
+  // the customer without an inbound message to answer (agent joined, queue updates).
+  std::string reply_context;
+  int64_t message_count = 0;  // also the seq of the last message
   TimePoint created_at{};
   TimePoint updated_at{};
   TimePoint last_message_at{};

@@ -80,6 +80,8 @@ ConversationEngine::ConversationEngine(storage::WriterExecutor& writer, Dialogue
     Worker* raw = w.get();
     w->thread = std::thread([this, raw] { WorkerLoop(*raw); });
   }
+  desk_.Subscribe(this);
+  subscribed_ = true;
 }
 
 ConversationEngine::~ConversationEngine() {
@@ -183,7 +185,8 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
     return Status::Ok();
   }
 
-  const PolicyInput input = ToPolicyInput(m, now);
+  if (!m.reply_context.empty()) conv.reply_context = m.reply_context;
+  PolicyInput input = ToPolicyInput(m, now);
   const ServiceWindow window = desk_.WindowFor(conv, now);
   // A handed-off conversation follows its ticket: an agent took it, or it was solved/closed and
   // the bot answers again (as after `closed`).
@@ -199,6 +202,9 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
       conv.dialogue.state = ConversationState::kWithAgent;
       before.push_back(policy_.AgentJoined(who.agent));
     }
+  }
+  if (conv.state() == ConversationState::kWaitingAgent && input.type != InboundType::kEvent) {
+    KEFU_ASSIGN_OR_RETURN(input.queue_position, desk_.QueuePosition(db, conv));
   }
   MatchResult match;
   if (const auto query = policy_.MatchQuery(conv.dialogue, input)) {
@@ -235,8 +241,25 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
         store_.RecordFeedback(db, conv.id, d.feedback->faq_id, d.feedback->helpful, now));
   }
 
-  for (std::size_t k = 0; k < d.replies.size(); ++k) {
-    const Reply& reply = d.replies[k];
+  KEFU_RETURN_IF_ERROR(
+      EmitReplies(db, conv, m.app, m.sender, m.reply_context, m.inbound_id, d.replies, now));
+
+  conv.dialogue = d.next;
+  conv.updated_at = now;
+  KEFU_RETURN_IF_ERROR(store_.UpdateConversation(db, conv));
+  out.state = conv.state();
+  out.replies = std::move(d.replies);
+  if (d.handoff) out.handoff_reason = d.handoff->reason;
+  return Status::Ok();
+}
+
+Status ConversationEngine::EmitReplies(storage::Database& db, const Conversation& conv,
+                                       const std::string& app, const std::string& destination,
+                                       const std::string& reply_context,
+                                       std::optional<int64_t> inbound_id,
+                                       const std::vector<Reply>& replies, TimePoint now) {
+  for (std::size_t k = 0; k < replies.size(); ++k) {
+    const Reply& reply = replies[k];
     ConversationMessage msg;
     msg.conversation_id = conv.id;
     msg.direction = Direction::kOutbound;
@@ -245,24 +268,102 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
     msg.content = reply.text;
     KEFU_ASSIGN_OR_RETURN(const ConversationMessage stored, store_.AppendMessage(db, msg, now));
     OutboundReply o;
-    o.channel = m.channel;
-    o.app = m.app;
-    o.destination = m.sender;
-    o.reply_context = m.reply_context;
-    o.idempotency_key = "bot:" + std::to_string(m.inbound_id) + ":" + std::to_string(k);
-    o.inbound_id = m.inbound_id;
+    o.channel = conv.channel;
+    o.app = app;
+    o.destination = destination;
+    o.reply_context = reply_context;
+    o.idempotency_key = inbound_id ? "bot:" + std::to_string(*inbound_id) + ":" + std::to_string(k)
+                                   : "bot:push:" + conv.id.ToString() + ":" + stored.id.ToString();
+    o.inbound_id = inbound_id;
     o.conversation_id = conv.id;
     o.message_id = stored.id;
     o.reply = reply;
     KEFU_RETURN_IF_ERROR(outbox_.Enqueue(db, o));
   }
+  return Status::Ok();
+}
 
-  conv.dialogue = d.next;
+void ConversationEngine::AgentAssigned(ConversationId conversation, std::string agent) {
+  PostPush(
+      [this, conversation, agent = std::move(agent)](storage::Database& db, EngineOutcome& out) {
+        return AgentJoinedJob(db, conversation, agent, out);
+      });
+}
+
+void ConversationEngine::QueueChanged() {
+  if (queue_scan_pending_.exchange(true)) return;
+  PostPush([this](storage::Database& db, EngineOutcome& out) { return QueueScanJob(db, out); });
+}
+
+void ConversationEngine::PostPush(std::function<Status(storage::Database&, EngineOutcome&)> job) {
+  {
+    std::lock_guard lock(pending_mu_);
+    if (stopped_) return;
+    ++submitted_;
+  }
+  auto out = std::make_shared<EngineOutcome>();
+  writer_.Post(
+      [job = std::move(job), out](storage::Database& db) {
+        *out = EngineOutcome{};
+        return job(db, *out);
+      },
+      [this, out](Status s) {
+        if (!s.ok()) {
+          spdlog::error("bot push failed error={}", s.ToString());
+        } else {
+          for (const Reply& r : out->replies) {
+            replies_.Add({{"purpose", std::string(ReplyPurposeName(r.purpose))}}).Increment();
+          }
+        }
+        std::lock_guard lock(pending_mu_);
+        ++finished_;
+        pending_cv_.notify_all();
+      });
+}
+
+Status ConversationEngine::Push(storage::Database& db, Conversation& conv,
+                                std::vector<Reply> replies, EngineOutcome& out) {
+  const TimePoint now = clock_.Now();
+  KEFU_ASSIGN_OR_RETURN(const auto customer, store_.FindCustomer(db, conv.customer_id));
+  if (!customer) return NotFound("customer " + conv.customer_id.ToString());
+  KEFU_RETURN_IF_ERROR(EmitReplies(db, conv, conv.app, customer->external_id, conv.reply_context,
+                                   std::nullopt, replies, now));
   conv.updated_at = now;
   KEFU_RETURN_IF_ERROR(store_.UpdateConversation(db, conv));
+  out.conversation_id = conv.id;
+  out.customer_id = conv.customer_id;
   out.state = conv.state();
-  out.replies = std::move(d.replies);
-  if (d.handoff) out.handoff_reason = d.handoff->reason;
+  out.replies.insert(out.replies.end(), replies.begin(), replies.end());
+  return Status::Ok();
+}
+
+Status ConversationEngine::AgentJoinedJob(storage::Database& db, ConversationId id,
+                                          const std::string& agent, EngineOutcome& out) {
+  KEFU_ASSIGN_OR_RETURN(std::optional<Conversation> conv, store_.FindConversation(db, id));
+  // Only a waiting conversation is told (once): with_agent already heard it, bot/closed are not
+  // handed off (a ticket opened by an agent for this customer).
+  if (!conv || conv->state() != ConversationState::kWaitingAgent) return Status::Ok();
+  conv->dialogue.state = ConversationState::kWithAgent;
+  return Push(db, *conv, {policy_.AgentJoined(agent)}, out);
+}
+
+Status ConversationEngine::QueueScanJob(storage::Database& db, EngineOutcome& out) {
+  // Cleared first: a queue change while this job runs posts another scan.
+  queue_scan_pending_.store(false);
+  ConversationFilter f;
+  f.state = ConversationState::kWaitingAgent;
+  f.limit = 500;
+  while (true) {
+    KEFU_ASSIGN_OR_RETURN(std::vector<Conversation> page, store_.ListConversations(db, f));
+    for (Conversation& conv : page) {
+      KEFU_ASSIGN_OR_RETURN(const int position, desk_.QueuePosition(db, conv));
+      if (!policy_.ShouldPushQueueMove(conv.dialogue.announced_position, position)) continue;
+      conv.dialogue.announced_position = position;
+      KEFU_RETURN_IF_ERROR(Push(db, conv, {policy_.QueueUpdate(position)}, out));
+    }
+    if (page.size() < static_cast<std::size_t>(f.limit)) break;
+    f.before_id = page.back().id.value();
+  }
   return Status::Ok();
 }
 
@@ -312,6 +413,8 @@ void ConversationEngine::Drain() {
 }
 
 void ConversationEngine::Stop() {
+  // Not under pending_mu_: the desk's hook holds ticketing's lock while it calls PostPush.
+  if (subscribed_.exchange(false)) desk_.Subscribe(nullptr);
   Drain();
   {
     std::lock_guard lock(pending_mu_);

@@ -6,6 +6,13 @@
 // the outbox, and saves the conversation - all committed together or not at all. A failed job
 // leaves the inbound row unprocessed (picked up again at the next start).
 //
+// Pushes (no inbound message): as the desk's HandoffEvents subscriber, the engine tells a waiting
+// customer "人工客服 {agent} 为您服务" the moment ticketing assigns their ticket (state ->
+// with_agent), and re-announces queue positions when the queue moves meaningfully
+// (DialoguePolicy::ShouldPushQueueMove). Each push is one writer job: the reply is stored as a
+// conversation message and written to the outbox (key "bot:push:<conversation>:<message id>")
+// with the conversation's latest reply context, together with the new dialogue state.
+//
 // Ordering: messages of one customer on one app always go to the same worker, which posts them
 // to the single writer in submission order, so a conversation's messages are processed strictly
 // one after another in inbound order.
@@ -18,6 +25,7 @@
 // kefu_bot_match_seconds (histogram), kefu_bot_queue_depth (gauge).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +79,7 @@ struct EngineOutcome {
   bool desk_work = false;  // the desk was asked to open a ticket or take a message
 };
 
-class ConversationEngine final : public InboundSubmitter {
+class ConversationEngine final : public InboundSubmitter, public HandoffEvents {
  public:
   ConversationEngine(storage::WriterExecutor& writer, DialoguePolicy policy,
                      const FaqMatcher& matcher, InboundLedger& ledger, ReplyOutbox& outbox,
@@ -85,6 +93,11 @@ class ConversationEngine final : public InboundSubmitter {
   // Queues `m` for processing. Never blocks. After Stop() the message is dropped from memory (its
   // inbound row stays unprocessed and is resumed at the next start).
   void Submit(InboundMessage m) override;
+
+  // HandoffEvents (writer thread, never blocks): post the push jobs described above. Queue
+  // changes are coalesced: at most one queue scan is pending at a time.
+  void AgentAssigned(ConversationId conversation, std::string agent) override;
+  void QueueChanged() override;
 
   // Processes `m` now and blocks until committed. Must not run on the writer thread or an I/O
   // thread. Errors: the job's Status (nothing of it is kept).
@@ -112,6 +125,21 @@ class ConversationEngine final : public InboundSubmitter {
   Status Job(storage::Database& db, const InboundMessage& m,
              const std::optional<MatchResult>& prematch, EngineOutcome& out);
   void Finished(const Status& s, const EngineOutcome& out);
+  // Stores `replies` as bot messages of `conv` and writes them to the outbox, addressed to
+  // `destination` with `reply_context`; keys "bot:<inbound_id>:<n>" for an inbound message, else
+  // "bot:push:<conversation>:<message id>".
+  Status EmitReplies(storage::Database& db, const Conversation& conv, const std::string& app,
+                     const std::string& destination, const std::string& reply_context,
+                     std::optional<int64_t> inbound_id, const std::vector<Reply>& replies,
+                     TimePoint now);
+  // Push jobs (see the header comment); `out.replies` gets what was sent.
+  Status AgentJoinedJob(storage::Database& db, ConversationId id, const std::string& agent,
+                        EngineOutcome& out);
+  Status QueueScanJob(storage::Database& db, EngineOutcome& out);
+  Status Push(storage::Database& db, Conversation& conv, std::vector<Reply> replies,
+              EngineOutcome& out);
+  // Posts a push job, counted for Drain.
+  void PostPush(std::function<Status(storage::Database&, EngineOutcome&)> job);
 
   storage::WriterExecutor& writer_;
   const DialoguePolicy policy_;
@@ -135,6 +163,8 @@ class ConversationEngine final : public InboundSubmitter {
   uint64_t submitted_ = 0;  // guarded by pending_mu_
   uint64_t finished_ = 0;   // guarded by pending_mu_
   bool stopped_ = false;    // guarded by pending_mu_
+  std::atomic<bool> subscribed_{false};
+  std::atomic<bool> queue_scan_pending_{false};
 };
 
 }  // namespace kefu::bot

@@ -78,6 +78,8 @@ std::string_view ReplyPurposeName(ReplyPurpose purpose) {
       return "empty_prompt";
     case ReplyPurpose::kAgentJoined:
       return "agent_joined";
+    case ReplyPurpose::kQueueUpdate:
+      return "queue_update";
   }
   return "answer";
 }

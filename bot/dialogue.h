@@ -73,6 +73,9 @@ struct PolicyInput {
   std::string button;   // kButton: payload
   std::string channel;  // channel kind: "wecom", "wecom_kf", "dingtalk" (selects templates)
   TimePoint now{};
+  // While the conversation waits for an agent: its current queue position (the engine asks the
+  // desk before deciding); unset otherwise.
+  std::optional<int> queue_position;
 };
 
 // Whether human service is open right now, and if not when it opens next (from the hand-off
@@ -93,6 +96,7 @@ struct DialogueState {
   std::optional<std::string> last_answered_faq_id;
   std::string last_question;               // last real question (for the hand-off summary)
   std::vector<MatchCandidate> last_tried;  // candidates tried for it (answers not kept)
+  int announced_position = 0;              // queue position the customer was last told (0 = none)
 
   friend bool operator==(const DialogueState&, const DialogueState&) = default;
 };
@@ -109,6 +113,7 @@ enum class ReplyPurpose {
   kTextOnly,       // non-text message: "I read text only" + offer 转人工
   kEmptyPrompt,    // empty / emoji-only text
   kAgentJoined,    // an agent took the conversation
+  kQueueUpdate,    // the queue position moved while waiting for an agent
 };
 std::string_view ReplyPurposeName(ReplyPurpose purpose);
 

@@ -176,6 +176,12 @@ Decision DialoguePolicy::Decide(const DialogueState& state, const PolicyInput& i
     if (state.state == ConversationState::kWaitingAgent && asks_again) {
       d.repeat_queue_position = true;
       d.replies.push_back(HandoffNotice(window, input.now));
+    } else if (state.state == ConversationState::kWaitingAgent && input.queue_position &&
+               *input.queue_position != state.announced_position) {
+      // Anything else while queued: the agent sees it on the ticket; the customer hears the
+      // position when it moved since they were last told (网易七鱼-style "您前面还有 N 人").
+      d.replies.push_back(QueueUpdate(*input.queue_position));
+      d.next.announced_position = *input.queue_position;
     }
     return d;
   }
@@ -476,10 +482,23 @@ Reply DialoguePolicy::AgentJoined(const std::string& agent) const {
   return MakeReply(ReplyPurpose::kAgentJoined, std::move(text));
 }
 
+Reply DialoguePolicy::QueueUpdate(int position) const {
+  std::string text = options_.queue_update;
+  ReplaceAll(text, "{position}", std::to_string(position));
+  return MakeReply(ReplyPurpose::kQueueUpdate, std::move(text));
+}
+
+bool DialoguePolicy::ShouldPushQueueMove(int announced, int position) const {
+  if (announced <= 0 || position <= 0 || position >= announced) return false;
+  if (position <= options_.queue_update_near) return true;
+  return options_.queue_update_step > 0 && announced - position >= options_.queue_update_step;
+}
+
 void DialoguePolicy::FillQueuePosition(Decision& decision, int position) {
   for (auto& r : decision.replies) {
     if (r.purpose == ReplyPurpose::kHandoffNotice) {
       ReplaceAll(r.text, "{position}", std::to_string(position));
+      decision.next.announced_position = position;
     }
   }
 }

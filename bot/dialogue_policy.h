@@ -34,7 +34,14 @@ class DialoguePolicy {
   // The "agent joined" reply for an agent name.
   Reply AgentJoined(const std::string& agent) const;
 
-  // Replaces "{position}" in every kHandoffNotice reply of `decision` with `position` (1-based).
+  // The queue position update "您当前排在第 N 位…".
+  Reply QueueUpdate(int position) const;
+  // Whether a queue move from `announced` (last told, 0 = never) to `position` is worth pushing:
+  // an improvement to at most queue_update_near, or by at least queue_update_step places.
+  bool ShouldPushQueueMove(int announced, int position) const;
+
+  // Replaces "{position}" in every kHandoffNotice reply of `decision` with `position` (1-based)
+  // and remembers it as announced (decision.next.announced_position).
   static void FillQueuePosition(Decision& decision, int position);
 
   // "今天 18:00" / "明天 09:00" / "11月25日 09:00" for `t` relative to `now`, in the display

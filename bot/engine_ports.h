@@ -112,6 +112,17 @@ struct HumanOwnership {
   std::string agent;
 };
 
+// Ticketing events about handed-off conversations, pushed to the engine by the desk. Called on the
+// writer thread after ticketing's commit; must not block (the engine posts a writer job).
+class HandoffEvents {
+ public:
+  virtual ~HandoffEvents() = default;
+  // The ticket of `conversation` is assigned to `agent` (the name to tell the customer).
+  virtual void AgentAssigned(ConversationId conversation, std::string agent) = 0;
+  // A ticket left the unassigned queue (assigned, answered, solved, ...): positions may have moved.
+  virtual void QueueChanged() = 0;
+};
+
 // Ticketing, for hand-off. The in-transaction calls run on the writer thread inside the engine's
 // job and must only use the given connection.
 class HandoffDesk {
@@ -138,6 +149,9 @@ class HandoffDesk {
   // Called on the writer thread after a job that called OpenHandoff or AppendCustomerMessage
   // committed. Must not block (wake a worker).
   virtual void Committed() {}
+  // Where to push ticketing events (nullptr = stop). The engine subscribes in its constructor and
+  // unsubscribes in Stop; the default desk has no events.
+  virtual void Subscribe(HandoffEvents* /*events*/) {}
 };
 
 }  // namespace kefu::bot

@@ -81,6 +81,11 @@ CREATE TABLE ticket_handoff_queue (
 CREATE INDEX ticket_handoff_queue_pending ON ticket_handoff_queue (id) WHERE done_at_ms IS NULL;
 )sql";
 
+// Where to write to the customer without an inbound message to answer (agent joined, queue moves).
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE conversations ADD COLUMN reply_context TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kInsertFeedback = R"sql(
 INSERT INTO faq_feedback (conversation_id, faq_id, helpful, created_at_ms) VALUES (?1, ?2, ?3, ?4)
 )sql";
@@ -111,7 +116,7 @@ FROM customers WHERE id = ?1
 
 constexpr std::string_view kConversationColumns =
     "id, customer_id, channel, app, state, dialogue_json, ticket_id, message_count, "
-    "created_at_ms, updated_at_ms, last_message_at_ms";
+    "created_at_ms, updated_at_ms, last_message_at_ms, reply_context";
 
 constexpr std::string_view kInsertConversation = R"sql(
 INSERT INTO conversations (customer_id, channel, app, state, dialogue_json, created_at_ms,
@@ -122,19 +127,19 @@ ON CONFLICT (customer_id, channel, app) DO NOTHING
 
 constexpr std::string_view kSelectConversationByCustomer = R"sql(
 SELECT id, customer_id, channel, app, state, dialogue_json, ticket_id, message_count,
-       created_at_ms, updated_at_ms, last_message_at_ms
+       created_at_ms, updated_at_ms, last_message_at_ms, reply_context
 FROM conversations WHERE customer_id = ?1 AND channel = ?2 AND app = ?3
 )sql";
 
 constexpr std::string_view kSelectConversation = R"sql(
 SELECT id, customer_id, channel, app, state, dialogue_json, ticket_id, message_count,
-       created_at_ms, updated_at_ms, last_message_at_ms
+       created_at_ms, updated_at_ms, last_message_at_ms, reply_context
 FROM conversations WHERE id = ?1
 )sql";
 
 constexpr std::string_view kListConversations = R"sql(
 SELECT id, customer_id, channel, app, state, dialogue_json, ticket_id, message_count,
-       created_at_ms, updated_at_ms, last_message_at_ms
+       created_at_ms, updated_at_ms, last_message_at_ms, reply_context
 FROM conversations
 WHERE (?1 IS NULL OR state = ?1)
   AND (?2 IS NULL OR channel = ?2)
@@ -145,7 +150,8 @@ LIMIT ?5
 )sql";
 
 constexpr std::string_view kUpdateConversation = R"sql(
-UPDATE conversations SET state = ?2, dialogue_json = ?3, ticket_id = ?4, updated_at_ms = ?5
+UPDATE conversations SET state = ?2, dialogue_json = ?3, ticket_id = ?4, updated_at_ms = ?5,
+                         reply_context = ?6
 WHERE id = ?1
 )sql";
 
@@ -201,6 +207,7 @@ Result<Conversation> ReadConversation(const storage::Statement& st) {
   c.created_at = FromUnixMs(st.ColumnInt64(8));
   c.updated_at = FromUnixMs(st.ColumnInt64(9));
   c.last_message_at = FromUnixMs(st.ColumnInt64(10));
+  c.reply_context = st.ColumnText(11);
   return c;
 }
 
@@ -230,6 +237,7 @@ const std::vector<storage::Migration>& SqliteConversationStore::Migrations() {
       {1, "customers, conversations, conversation_messages", std::string(kMigration1)},
       {2, "faq_feedback", std::string(kMigration2)},
       {3, "ticket_handoff_queue", std::string(kMigration3)},
+      {4, "conversations.reply_context", std::string(kMigration4)},
   };
   return kMigrations;
 }
@@ -280,8 +288,8 @@ Status SqliteConversationStore::UpdateConversation(storage::Database& db,
   std::optional<int64_t> ticket;
   if (c.ticket_id) ticket = c.ticket_id->value();
   KEFU_RETURN_IF_ERROR(st->BindAll(c.id.value(), ConversationStateName(c.state()),
-                                   DialogueStateToJson(c.dialogue), ticket,
-                                   ToUnixMs(c.updated_at)));
+                                   DialogueStateToJson(c.dialogue), ticket, ToUnixMs(c.updated_at),
+                                   c.reply_context));
   KEFU_RETURN_IF_ERROR(st->Run());
   if (db.Changes() == 0) return NotFound("conversation " + c.id.ToString() + " not found");
   return Status::Ok();

@@ -56,7 +56,8 @@ class SqliteConversationStore {
   Result<Conversation> OpenConversation(storage::Database& db, const Customer& customer,
                                         TimePoint now) const;
 
-  // Stores state, dialogue memory, ticket id and updated_at of `c`. kNotFound for an unknown id.
+  // Stores state, dialogue memory, ticket id, reply context and updated_at of `c`. kNotFound for an
+  // unknown id.
   Status UpdateConversation(storage::Database& db, const Conversation& c) const;
 
   // Appends `m` to its conversation, assigning id, seq (next in the conversation) and created_at

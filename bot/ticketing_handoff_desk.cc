@@ -232,6 +232,23 @@ Status TicketingHandoffDesk::DrainForTest() {
   }
 }
 
+void TicketingHandoffDesk::Subscribe(HandoffEvents* events) {
+  if (events == nullptr) {
+    service_.SetChangeHook(nullptr);
+    return;
+  }
+  service_.SetChangeHook([events](const ticketing::Ticket& t) {
+    // A ticket still (or newly) in the queue moves nobody ahead of it.
+    if (t.status == ticketing::TicketStatus::kNew && t.assignee.empty()) return;
+    const bool done = t.status == ticketing::TicketStatus::kSolved ||
+                      t.status == ticketing::TicketStatus::kClosed;
+    if (t.conversation.valid() && !t.assignee.empty() && !done) {
+      events->AgentAssigned(t.conversation, t.assignee);
+    }
+    events->QueueChanged();
+  });
+}
+
 void TicketingHandoffDesk::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;

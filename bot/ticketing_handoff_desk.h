@@ -65,6 +65,10 @@ class TicketingHandoffDesk final : public HandoffDesk {
   Result<HumanOwnership> Ownership(storage::Database& db,
                                    const Conversation& conversation) override;
   void Committed() override;
+  // Hooks ticketing's change events (TicketService::SetChangeHook): a hand-off ticket that gets
+  // an assignee -> events->AgentAssigned; any ticket leaving the unassigned-new queue ->
+  // events->QueueChanged. nullptr unhooks.
+  void Subscribe(HandoffEvents* events) override;
 
   // Starts the worker, which first resumes rows left by a previous run.
   void Start();

@@ -750,5 +750,29 @@ TEST(BotOptions, ValidateReportsEveryBadField) {
   EXPECT_NE(s.message().find("bot.handoff_queued"), std::string::npos);
 }
 
+TEST(BotOptions, ThresholdsDefaultToTheMatchersReliabilityTable) {
+  const BotOptions o;
+  const knowledge::MatcherOptions m;
+  EXPECT_EQ(o.answer_threshold, m.answer_threshold);
+  EXPECT_EQ(o.suggest_threshold, m.suggest_threshold);
+}
+
+TEST(BotOptions, InheritThresholdsTakesTheMatchersUnlessConfigured) {
+  knowledge::MatcherOptions m;
+  m.answer_threshold = 0.9;
+  m.suggest_threshold = 0.6;
+  BotOptions inherit;
+  inherit.InheritThresholds(m);
+  EXPECT_EQ(inherit.answer_threshold, 0.9);
+  EXPECT_EQ(inherit.suggest_threshold, 0.6);
+
+  BotOptions configured;
+  configured.suggest_threshold = 0.3;
+  configured.suggest_threshold_configured = true;
+  configured.InheritThresholds(m);
+  EXPECT_EQ(configured.answer_threshold, 0.9);
+  EXPECT_EQ(configured.suggest_threshold, 0.3);
+}
+
 }  // namespace
 }  // namespace kefu::bot

@@ -51,7 +51,7 @@ TEST_F(ConversationStoreTest, MigratingAgainIsANoOp) {
   EXPECT_TRUE(SqliteConversationStore::Migrate(*db_).ok());
   auto v = storage::SchemaVersion(*db_, "bot");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, 3);
+  EXPECT_EQ(*v, 4);
 }
 
 TEST_F(ConversationStoreTest, CustomerKeepsFirstSeenSourceAndTakesTheLatestDisplayName) {
@@ -97,12 +97,15 @@ TEST_F(ConversationStoreTest, DialogueStateAndTicketRoundTrip) {
   conv->dialogue.last_answered_faq_id = "faq-9";
   conv->dialogue.last_question = "退款多久到账";
   conv->dialogue.last_tried = {{"faq-1", "怎么退款", "", 0.6}};
+  conv->dialogue.announced_position = 3;
   conv->ticket_id = TicketId(42);
+  conv->reply_context = R"({"touser":"u1","agent_id":"1000002"})";
   ASSERT_TRUE(store_.UpdateConversation(*db_, *conv).ok());
   auto read = store_.FindConversation(*db_, conv->id);
   ASSERT_TRUE(read.ok() && read->has_value());
   EXPECT_EQ((*read)->dialogue, conv->dialogue);
   EXPECT_EQ((*read)->ticket_id, TicketId(42));
+  EXPECT_EQ((*read)->reply_context, conv->reply_context);
   Conversation missing = *conv;
   missing.id = ConversationId(999);
   EXPECT_EQ(store_.UpdateConversation(*db_, missing).code(), StatusCode::kNotFound);

@@ -4,6 +4,9 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "bot/conversation_engine.h"
 #include "storage/read_pool.h"
@@ -84,6 +87,27 @@ class HandoffDeskTest : public ::testing::Test {
                     })
                     .ok());
     return text;
+  }
+
+  // (purpose, text) of every outbox row addressed to `destination`, oldest first.
+  std::vector<std::pair<std::string, std::string>> Outbox(const std::string& destination) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    EXPECT_TRUE(writer_
+                    ->Run([&](storage::Database& db) -> Status {
+                      KEFU_ASSIGN_OR_RETURN(auto* st,
+                                            db.Prepare("SELECT purpose, text FROM fake_outbox "
+                                                       "WHERE destination = ?1 ORDER BY id"));
+                      KEFU_RETURN_IF_ERROR(st->Bind(1, destination));
+                      while (true) {
+                        KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
+                        if (!row) break;
+                        rows.emplace_back(st->ColumnText(0), st->ColumnText(1));
+                      }
+                      st->Reset();
+                      return Status::Ok();
+                    })
+                    .ok());
+    return rows;
   }
 
   std::optional<Conversation> Find(ConversationId id) {
@@ -168,23 +192,32 @@ TEST_F(HandoffDeskTest, MessagesWhileWaitingReachTheTicket) {
   EXPECT_EQ(all->size(), 1u);  // the follow-up message did not open a second ticket
 }
 
-TEST_F(HandoffDeskTest, TheAgentIsAnnouncedAndASolvedTicketGivesTheConversationBackToTheBot) {
+TEST_F(HandoffDeskTest, TheAgentIsAnnouncedWhenAssignedAndASolvedTicketGivesItBackToTheBot) {
   const EngineOutcome out = Say("转人工");
   ASSERT_TRUE(desk_->DrainForTest().ok());
   const TicketId ticket = *Find(out.conversation_id)->ticket_id;
-  // Still unassigned: silent.
+  // Still unassigned and still first: silent.
   EXPECT_TRUE(Say("有人吗").replies.empty());
 
   ticketing::TicketUpdate take;
   take.assignee = "王小明";
   take.status = ticketing::TicketStatus::kOpen;
   ASSERT_TRUE(service_->Update(ticket, take, ticketing::Actor::Agent("王小明")).ok());
-  EngineOutcome joined = Say("你好");
-  EXPECT_EQ(joined.state, ConversationState::kWithAgent);
-  ASSERT_EQ(joined.replies.size(), 1u);
-  EXPECT_EQ(joined.replies[0].purpose, ReplyPurpose::kAgentJoined);
-  EXPECT_NE(joined.replies[0].text.find("王小明"), std::string::npos);
-  EXPECT_TRUE(Say("我的订单号是 123").replies.empty());  // announced once
+  engine_->Drain();
+  // Pushed at assignment, without a customer message.
+  const auto pushed = Outbox("zhangsan");
+  ASSERT_FALSE(pushed.empty());
+  EXPECT_EQ(pushed.back().first, "agent_joined");
+  EXPECT_NE(pushed.back().second.find("王小明"), std::string::npos);
+  EXPECT_EQ(Find(out.conversation_id)->state(), ConversationState::kWithAgent);
+  EXPECT_TRUE(Say("你好").replies.empty());  // announced once
+  // Later ticket changes (a note) do not announce again.
+  ASSERT_TRUE(service_
+                  ->Comment(ticket, ticketing::CommentKind::kInternalNote, "查一下订单",
+                            ticketing::Actor::Agent("王小明"))
+                  .ok());
+  engine_->Drain();
+  EXPECT_EQ(Outbox("zhangsan").size(), pushed.size());
 
   ticketing::TicketUpdate solve;
   solve.status = ticketing::TicketStatus::kSolved;
@@ -193,6 +226,56 @@ TEST_F(HandoffDeskTest, TheAgentIsAnnouncedAndASolvedTicketGivesTheConversationB
   EXPECT_EQ(back.state, ConversationState::kBot);
   ASSERT_FALSE(back.replies.empty());
   EXPECT_EQ(back.replies[0].purpose, ReplyPurpose::kAnswer);
+}
+
+TEST_F(HandoffDeskTest, QueueMovesArePushedToTheCustomersStillWaiting) {
+  const EngineOutcome a = Say("转人工", "a");
+  Say("转人工", "b");
+  Say("转人工", "c");
+  ASSERT_TRUE(desk_->DrainForTest().ok());
+  engine_->Drain();
+  ASSERT_EQ(Outbox("c").size(), 2u);  // greeting + "排在第 3 位"
+  EXPECT_NE(Outbox("c").back().second.find("排在第 3 位"), std::string::npos);
+
+  ticketing::TicketUpdate take;
+  take.assignee = "agent1";
+  ASSERT_TRUE(
+      service_->Update(*Find(a.conversation_id)->ticket_id, take, ticketing::Actor::Agent("agent1"))
+          .ok());
+  engine_->Drain();
+  EXPECT_EQ(Outbox("a").back().first, "agent_joined");
+  ASSERT_EQ(Outbox("b").back().first, "queue_update");
+  EXPECT_NE(Outbox("b").back().second.find("排在第 1 位"), std::string::npos);
+  ASSERT_EQ(Outbox("c").back().first, "queue_update");
+  EXPECT_NE(Outbox("c").back().second.find("排在第 2 位"), std::string::npos);
+  // Told once per move: a message while the position is unchanged gets no reply.
+  const size_t told = Outbox("c").size();
+  EXPECT_TRUE(Say("还要等多久", "c").replies.empty());
+  EXPECT_EQ(Outbox("c").size(), told);
+}
+
+TEST_F(HandoffDeskTest, AMessageWhileWaitingHearsThePositionWhenItMovedUnannounced) {
+  BotOptions quiet;
+  quiet.queue_update_near = 0;  // pushes off: only the customer's own message tells them
+  quiet.queue_update_step = 0;
+  engine_.reset();
+  engine_ = std::make_unique<ConversationEngine>(*writer_, DialoguePolicy(quiet), matcher_, ledger_,
+                                                 outbox_, *desk_, clock_, registry_);
+  const EngineOutcome a = Say("转人工", "a");
+  Say("转人工", "b");
+  ASSERT_TRUE(desk_->DrainForTest().ok());
+  ticketing::TicketUpdate take;
+  take.assignee = "agent1";
+  ASSERT_TRUE(
+      service_->Update(*Find(a.conversation_id)->ticket_id, take, ticketing::Actor::Agent("agent1"))
+          .ok());
+  engine_->Drain();
+  EXPECT_NE(Outbox("b").back().second.find("排在第 2 位"), std::string::npos);
+  const EngineOutcome b = Say("还要等多久", "b");
+  ASSERT_EQ(b.replies.size(), 1u);
+  EXPECT_EQ(b.replies[0].purpose, ReplyPurpose::kQueueUpdate);
+  EXPECT_NE(b.replies[0].text.find("排在第 1 位"), std::string::npos);
+  EXPECT_TRUE(Say("好的", "b").replies.empty());
 }
 
 TEST_F(HandoffDeskTest, OutsideServiceHoursTheTicketStillOpens) {
