@@ -41,26 +41,32 @@ void Lexicon::AddSynonym(std::u32string variant, std::u32string canonical) {
   if (variant.empty() || canonical.empty() || variant == canonical) return;
   max_variant_length_ = std::max(max_variant_length_, variant.size());
   if (canonical.size() >= 2) AddWord(canonical);
+  synonym_starts_.insert(variant[0]);
   synonyms_[std::move(variant)] = std::move(canonical);
 }
 
 double Lexicon::FillerWeight(std::u32string_view token) const {
-  auto it = filler_.find(std::u32string(token));
+  auto it = filler_.find(token);
   return it == filler_.end() ? 1.0 : it->second;
 }
 
 void Lexicon::ApplySynonyms(std::u32string& chars, std::vector<uint32_t>& begin,
                             std::vector<uint32_t>& end) const {
   if (synonyms_.empty()) return;
+  if (std::none_of(chars.begin(), chars.end(),
+                   [&](char32_t c) { return synonym_starts_.contains(c); })) {
+    return;
+  }
   std::u32string out;
   std::vector<uint32_t> out_begin, out_end;
   out.reserve(chars.size());
   size_t i = 0;
   while (i < chars.size()) {
     bool replaced = false;
-    const size_t longest = std::min(max_variant_length_, chars.size() - i);
+    const size_t longest =
+        synonym_starts_.contains(chars[i]) ? std::min(max_variant_length_, chars.size() - i) : 0;
     for (size_t len = longest; len >= 1 && !replaced; --len) {
-      auto it = synonyms_.find(chars.substr(i, len));
+      auto it = synonyms_.find(std::u32string_view(chars).substr(i, len));
       if (it == synonyms_.end()) continue;
       for (char32_t c : it->second) {
         out.push_back(c);

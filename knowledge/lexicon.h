@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +49,12 @@ std::vector<LearnedWord> LearnVocabulary(const std::vector<std::u32string>& norm
 uint8_t QuestionTypeOf(std::u32string_view text);
 bool IsNegated(std::u32string_view text);
 
+// Transparent hashing so lookups by std::u32string_view do not allocate.
+struct U32Hash {
+  using is_transparent = void;
+  size_t operator()(std::u32string_view s) const { return std::hash<std::u32string_view>{}(s); }
+};
+
 class Lexicon {
  public:
   Lexicon();
@@ -57,7 +64,7 @@ class Lexicon {
   // Declares `variant` a synonym of `canonical` (both normalised, non-empty, different).
   void AddSynonym(std::u32string variant, std::u32string canonical);
 
-  bool IsWord(std::u32string_view s) const { return words_.contains(std::u32string(s)); }
+  bool IsWord(std::u32string_view s) const { return words_.contains(s); }
   size_t max_word_length() const { return max_word_length_; }
   size_t word_count() const { return words_.size(); }
 
@@ -71,11 +78,12 @@ class Lexicon {
   bool has_synonyms() const { return !synonyms_.empty(); }
 
  private:
-  std::unordered_set<std::u32string> words_;
+  std::unordered_set<std::u32string, U32Hash, std::equal_to<>> words_;
   size_t max_word_length_ = 0;
-  std::unordered_map<std::u32string, std::u32string> synonyms_;
+  std::unordered_map<std::u32string, std::u32string, U32Hash, std::equal_to<>> synonyms_;
+  std::unordered_set<char32_t> synonym_starts_;  // first characters of the variants
   size_t max_variant_length_ = 0;
-  std::unordered_map<std::u32string, double> filler_;
+  std::unordered_map<std::u32string, double, U32Hash, std::equal_to<>> filler_;
 };
 
 }  // namespace kefu::knowledge

@@ -60,9 +60,12 @@ void MemoryFaqIndex::RecomputeImpacts() {
   std::vector<uint32_t> cursor(terms_.size(), 0);
   for (Term& t : terms_)
     t.max_impact = 0;
-  for (IndexedDoc& doc : docs_) {
+  for (size_t d = 0; d < docs_.size(); ++d) {
+    IndexedDoc& doc = docs_[d];
+    doc_max_impact_[d] = 0;
     for (DocTerm& dt : doc.terms) {
       dt.impact = Impact(dt.tf, doc.length);
+      doc_max_impact_[d] = std::max(doc_max_impact_[d], dt.impact);
       Term& term = terms_[dt.term];
       term.postings[cursor[dt.term]++].impact = dt.impact;
       term.max_impact = std::max(term.max_impact, dt.impact);
@@ -143,6 +146,10 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
     ++term.df;
     term.max_impact = std::max(term.max_impact, dt.impact);
   }
+  float max_impact = 0;
+  for (const DocTerm& dt : doc.terms)
+    max_impact = std::max(max_impact, dt.impact);
+  doc_max_impact_.push_back(max_impact);
   doc_live_.push_back(1);
   live_length_ += doc.length;
   ++live_docs_;
@@ -193,6 +200,7 @@ void MemoryFaqIndex::Reanalyze(std::shared_ptr<const Analyzer> analyzer) {
   terms_.clear();
   docs_.clear();
   doc_live_.clear();
+  doc_max_impact_.clear();
   faq_docs_.clear();
   live_docs_ = 0;
   live_length_ = 0;
@@ -205,10 +213,11 @@ std::vector<QueryTerm> MemoryFaqIndex::PrepareQuery(const Analysis& query) const
   std::unordered_map<std::string_view, size_t> seen;
   std::vector<QueryTerm> out;
   const Lexicon& lex = analyzer_->lexicon();
+  thread_local std::u32string text;
   for (const Token& t : query.tokens) {
+    FromUtf8Into(t.text, text);
     double w = KindWeight(t.kind);
-    if (options_.damp_fillers && t.kind != TokenKind::kPinyin)
-      w *= lex.FillerWeight(FromUtf8(t.text));
+    if (options_.damp_fillers && t.kind != TokenKind::kPinyin) w *= lex.FillerWeight(text);
     auto [it, inserted] = seen.try_emplace(t.text, out.size());
     if (!inserted) {
       out[it->second].weight = std::max(out[it->second].weight, w);
@@ -217,7 +226,7 @@ std::vector<QueryTerm> MemoryFaqIndex::PrepareQuery(const Analysis& query) const
     QueryTerm q;
     q.cls = ClassOf(t.kind);
     q.weight = w;
-    q.word = IsLexiconWord(t);
+    q.word = (t.kind == TokenKind::kWord || t.kind == TokenKind::kBigram) && lex.IsWord(text);
     if (auto id = term_ids_.find(t.text); id != term_ids_.end() && terms_[id->second].df > 0) {
       q.term = id->second;
       q.idf = Idf(q.term);
@@ -249,7 +258,8 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
   };
   // Per-thread scratch, reused across queries (no allocation once warm).
   thread_local std::vector<List> lists;
-  thread_local std::vector<double> rem;  // rem[i]: sum of the bounds of lists i..end
+  thread_local std::vector<double> rem;   // rem[i]: sum of the bounds of lists i..end
+  thread_local std::vector<double> wrem;  // wrem[i]: sum of the weights of lists i..end
   thread_local std::vector<double> acc;
   thread_local std::vector<uint32_t> touched;
   thread_local std::vector<double> scratch;
@@ -267,22 +277,33 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
     return x.ub > y.ub || (x.ub == y.ub && x.term < y.term);
   });
   rem.assign(lists.size() + 1, 0.0);
-  for (size_t i = lists.size(); i-- > 0;)
+  wrem.assign(lists.size() + 1, 0.0);
+  for (size_t i = lists.size(); i-- > 0;) {
     rem[i] = rem[i + 1] + lists[i].ub;
+    wrem[i] = wrem[i + 1] + lists[i].w;
+  }
+  // Bound of what lists i.. can still add to document d: the global bound, or the document's
+  // own largest impact times the remaining query weight (tighter for longer documents).
+  auto bound = [&](uint32_t d, size_t i) {
+    return std::min(rem[i], static_cast<double>(doc_max_impact_[d]) * wrem[i]);
+  };
   if (acc.size() < docs_.size()) acc.resize(docs_.size(), 0.0);
   touched.clear();
   // The k-th best partial score among the touched documents (a lower bound of the final k-th).
+  // It never decreases, so only scores at or above the previous value need to be ranked.
+  double theta = 0;
   auto kth_score = [&]() {
     scratch.clear();
-    for (uint32_t d : touched)
-      scratch.push_back(acc[d]);
+    for (uint32_t d : touched) {
+      if (acc[d] >= theta) scratch.push_back(acc[d]);
+    }
+    if (scratch.size() < k) return theta;
     std::nth_element(scratch.begin(), scratch.begin() + static_cast<long>(k - 1), scratch.end(),
                      std::greater<>());
     return scratch[k - 1];
   };
   // Slack for floating-point rounding in bound comparisons: pruning stays conservative.
   constexpr double kSlack = 1e-9;
-  double theta = 0;
   size_t li = 0;
   for (; li < lists.size(); ++li) {
     // rem[0] - rem[li] bounds every partial score, so the k-th is only computed when it could
@@ -308,7 +329,7 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
     if (is_cand.size() < docs_.size()) is_cand.resize(docs_.size(), 0.0);
     cands.clear();
     for (uint32_t d : touched) {
-      if (acc[d] + rem[li] + kSlack >= theta) {
+      if (acc[d] + bound(d, li) + kSlack >= theta) {
         cands.push_back({d, 0});
         is_cand[d] = 1.0;
       }
@@ -339,7 +360,7 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
         theta = scratch[k - 1];
         size_t kept = 0;
         for (const ScoredDoc& c : cands) {
-          if (acc[c.doc] + rem[li + 1] + kSlack >= theta) {
+          if (acc[c.doc] + bound(c.doc, li + 1) + kSlack >= theta) {
             cands[kept++] = c;
           } else {
             is_cand[c.doc] = 0.0;

@@ -150,7 +150,8 @@ class MemoryFaqIndex final : public FaqIndex {
   std::unordered_map<std::string, uint32_t> term_ids_;
   std::vector<Term> terms_;
   std::vector<IndexedDoc> docs_;
-  std::vector<uint8_t> doc_live_;  // docs_[d].live
+  std::vector<uint8_t> doc_live_;      // docs_[d].live
+  std::vector<float> doc_max_impact_;  // largest impact among docs_[d].terms
   std::unordered_map<std::string, std::vector<uint32_t>> faq_docs_;
   size_t live_docs_ = 0;
   double live_length_ = 0;

@@ -199,6 +199,13 @@ std::u32string FromUtf8(std::string_view s) {
   return out;
 }
 
+void FromUtf8Into(std::string_view s, std::u32string& out) {
+  out.clear();
+  size_t i = 0;
+  while (i < s.size())
+    out.push_back(DecodeOne(s, i));
+}
+
 std::string NormalizeToUtf8(std::string_view utf8) {
   return ToUtf8(Normalize(utf8).chars);
 }

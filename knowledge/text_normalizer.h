@@ -40,5 +40,7 @@ void AppendUtf8(char32_t c, std::string& out);
 std::string ToUtf8(std::u32string_view s);
 // Decodes UTF-8, replacing invalid sequences by U+FFFD.
 std::u32string FromUtf8(std::string_view s);
+// FromUtf8 into `out` (replacing its contents; reuses its capacity).
+void FromUtf8Into(std::string_view s, std::u32string& out);
 
 }  // namespace kefu::knowledge
