@@ -118,6 +118,8 @@ void RegisterTicketingApi(Services& services, ticketing::TicketApi& api) {
         OnWorker(services, [&api](HttpRequest& q) { return api.UpdateTicket(q, ActorOf(q)); }));
   r.Add("POST", "/api/v1/tickets/{id}/comments",
         OnWorker(services, [&api](HttpRequest& q) { return api.AddComment(q, ActorOf(q)); }));
+  r.Add("POST", "/api/v1/tickets/{id}/merge",
+        OnWorker(services, [&api](HttpRequest& q) { return api.MergeTicket(q, ActorOf(q)); }));
   r.Add("GET", "/api/v1/sla/policies",
         OnWorker(services, [&api](HttpRequest& q) { return api.ListPolicies(q); }));
   r.Add("GET", "/api/v1/calendars",

@@ -12,9 +12,9 @@ constexpr std::array<std::string_view, 6> kStatusNames = {"new",     "open",   "
 constexpr std::array<std::string_view, 4> kPriorityNames = {"urgent", "high", "normal", "low"};
 constexpr std::array<std::string_view, 5> kActorNames = {"agent", "bot", "system", "api_token",
                                                          "customer"};
-constexpr std::array<std::string_view, 10> kEventNames = {
-    "created",       "field_changed", "customer_message", "agent_reply", "bot_reply",
-    "internal_note", "sla_warning",   "sla_breach",       "notify",      "follow_up"};
+constexpr std::array<std::string_view, 11> kEventNames = {
+    "created",     "field_changed", "customer_message", "agent_reply", "bot_reply", "internal_note",
+    "sla_warning", "sla_breach",    "notify",           "follow_up",   "merged"};
 
 template <typename E, size_t N>
 Result<E> ParseName(const std::array<std::string_view, N>& names, std::string_view text,

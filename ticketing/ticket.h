@@ -75,6 +75,8 @@ enum class EventKind {
   kSlaBreach,
   kNotify,    // escalation notification; field = metric, after = who/why
   kFollowUp,  // on the old ticket: after = id of the follow-up ticket
+  kMerged,    // field = merged_into (on the merged ticket) | merged_from (on the target),
+              // after = the other ticket's id
 };
 std::string_view ToString(EventKind kind);
 Result<EventKind> ParseEventKind(std::string_view text, std::string_view field);

@@ -359,6 +359,22 @@ HttpResponse TicketApi::AddComment(const HttpRequest& request, const Actor& acto
   return JsonOk(TicketJson(*t), 201);
 }
 
+HttpResponse TicketApi::MergeTicket(const HttpRequest& request, const Actor& actor) {
+  auto id = PathId(request);
+  if (!id.ok()) return HttpResponse::Error(id.status());
+  auto body = Body(request);
+  if (!body.ok()) return HttpResponse::Error(body.status());
+  Status keys = CheckKeys(*body, {"target"});
+  if (!keys.ok()) return HttpResponse::Error(keys);
+  if (!body->contains("target") || !(*body)["target"].is_number_integer() ||
+      (*body)["target"].get<int64_t>() <= 0) {
+    return HttpResponse::Error(InvalidArgument("target: required, a ticket id"));
+  }
+  auto t = service_.Merge(*id, TicketId((*body)["target"].get<int64_t>()), actor);
+  if (!t.ok()) return HttpResponse::Error(t.status());
+  return JsonOk(TicketJson(*t));
+}
+
 HttpResponse TicketApi::ListPolicies(const HttpRequest&) {
   json list = json::array();
   for (const auto& p : service_.policies().policies())

@@ -20,6 +20,22 @@ struct TicketService::Effects {
 namespace {
 
 constexpr int kMaxSettleRounds = 5;
+// Merges chained further than this (a into b, b into c, ...) are not followed for new messages.
+constexpr int kMaxMergeHops = 8;
+
+// The ticket a merged ticket was merged into, if any.
+std::optional<TicketId> MergedInto(const std::vector<TicketEvent>& events) {
+  for (const auto& e : events) {
+    if (e.kind != EventKind::kMerged || e.field != "merged_into" || e.after.empty()) continue;
+    int64_t id = 0;
+    for (char c : e.after) {
+      if (c < '0' || c > '9') return std::nullopt;
+      id = id * 10 + (c - '0');
+    }
+    return TicketId(id);
+  }
+  return std::nullopt;
+}
 
 TicketEvent MakeEvent(const Ticket& t, EventKind kind, const Actor& actor, TimePoint at,
                       std::string field = "", std::string before = "", std::string after = "") {
@@ -186,6 +202,9 @@ void TicketService::CommentAsync(TicketId id, CommentKind kind, std::string body
 Result<Ticket> TicketService::OnCustomerMessage(const CustomerMessage& m) {
   return RunSync([&](TicketTx& tx, Effects& fx) { return DoCustomerMessage(tx, fx, m); });
 }
+Result<Ticket> TicketService::Merge(TicketId source, TicketId target, const Actor& actor) {
+  return RunSync([&](TicketTx& tx, Effects& fx) { return DoMerge(tx, fx, source, target, actor); });
+}
 Result<Ticket> TicketService::Evaluate(TicketId id) {
   return RunSync([&](TicketTx& tx, Effects& fx) -> Result<Ticket> {
     KEFU_ASSIGN_OR_RETURN(Ticket t, tx.Get(id));
@@ -335,6 +354,13 @@ Result<Ticket> TicketService::DoCustomerMessage(TicketTx& tx, Effects& fx,
   if (!latest) return DoCreate(tx, fx, n, Actor::Customer(m.requester), {});
   Ticket t = std::move(*latest);
   KEFU_ASSIGN_OR_RETURN(auto events, tx.Events(t.id));
+  // A merged ticket hands its conversation to the ticket it was merged into.
+  for (int hop = 0; hop < kMaxMergeHops && t.status == TicketStatus::kClosed; ++hop) {
+    const auto into = MergedInto(events);
+    if (!into) break;
+    KEFU_ASSIGN_OR_RETURN(t, tx.Get(*into));
+    KEFU_ASSIGN_OR_RETURN(events, tx.Events(t.id));
+  }
   switch (EffectOfCustomerMessage(t, now, options_.reopen_window)) {
     case CustomerMessageEffect::kFollowUp: {
       n.subject = t.subject;
@@ -371,6 +397,39 @@ Result<Ticket> TicketService::DoCustomerMessage(TicketTx& tx, Effects& fx,
   t.updated_at = now;
   KEFU_RETURN_IF_ERROR(Settle(tx, fx, t, events, now));
   return t;
+}
+
+Result<Ticket> TicketService::DoMerge(TicketTx& tx, Effects& fx, TicketId source, TicketId target,
+                                      const Actor& actor) {
+  if (source == target) {
+    return InvalidArgument("target: cannot merge ticket " + source.ToString() + " into itself");
+  }
+  KEFU_ASSIGN_OR_RETURN(Ticket from, tx.Get(source));
+  KEFU_ASSIGN_OR_RETURN(Ticket into, tx.Get(target));
+  for (const Ticket* t : {&from, &into}) {
+    if (t->status == TicketStatus::kClosed) {
+      return FailedPrecondition("ticket " + t->id.ToString() + " is closed");
+    }
+  }
+  const TimePoint now = clock_.Now();
+  KEFU_ASSIGN_OR_RETURN(auto from_events, tx.Events(source));
+  KEFU_RETURN_IF_ERROR(Record(
+      tx, from_events,
+      MakeEvent(from, EventKind::kMerged, actor, now, "merged_into", "", target.ToString())));
+  KEFU_RETURN_IF_ERROR(Record(tx, from_events,
+                              MakeEvent(from, EventKind::kFieldChanged, actor, now, "status",
+                                        std::string(ToString(from.status)), "closed")));
+  from.status = TicketStatus::kClosed;
+  from.updated_at = now;
+  KEFU_RETURN_IF_ERROR(Settle(tx, fx, from, from_events, now));
+  KEFU_ASSIGN_OR_RETURN(auto into_events, tx.Events(target));
+  KEFU_RETURN_IF_ERROR(Record(
+      tx, into_events,
+      MakeEvent(into, EventKind::kMerged, actor, now, "merged_from", "", source.ToString())));
+  into.updated_at = now;
+  KEFU_RETURN_IF_ERROR(Settle(tx, fx, into, into_events, now));
+  spdlog::info("ticket merged ticket_id={} into={}", source.value(), target.value());
+  return into;
 }
 
 Status TicketService::Settle(TicketTx& tx, Effects& fx, Ticket& t, std::vector<TicketEvent>& events,

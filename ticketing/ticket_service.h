@@ -128,6 +128,14 @@ class TicketService {
   void CommentAsync(TicketId id, CommentKind kind, std::string body, Actor actor,
                     TicketCallback done);
 
+  // Merges `source` into `target` (Zammad-style): a `merged` event on both (merged_into /
+  // merged_from), and `source` is closed by the merge (the one way to `closed` that skips
+  // `solved`), which stops its SLA clocks; its events and messages stay on it, reachable from the
+  // target's merged_from event. Later customer messages of the source's conversation go to the
+  // target. Returns the target. InvalidArgument "target: ..." when both are the same ticket,
+  // NotFound for an unknown id, FailedPrecondition when either is closed.
+  Result<Ticket> Merge(TicketId source, TicketId target, const Actor& actor);
+
   // Records a customer message on the conversation's latest ticket: appends it, reopens the
   // ticket, or opens a follow-up ticket after `closed` / past the reopen window; a conversation
   // without a ticket gets its first one (the bot's hand-off). Call it only for conversations a
@@ -156,6 +164,8 @@ class TicketService {
   Result<Ticket> DoComment(TicketTx& tx, Effects& fx, TicketId id, CommentKind kind,
                            const std::string& body, const Actor& actor);
   Result<Ticket> DoCustomerMessage(TicketTx& tx, Effects& fx, const CustomerMessage& m);
+  Result<Ticket> DoMerge(TicketTx& tx, Effects& fx, TicketId source, TicketId target,
+                         const Actor& actor);
   // Re-matches the policy, records due SLA events and escalations, stores results and the ticket.
   Status Settle(TicketTx& tx, Effects& fx, Ticket& t, std::vector<TicketEvent>& events,
                 TimePoint now);

@@ -53,6 +53,33 @@ TEST(TicketApi, UnknownTicketIs404AndBadIdIs400) {
   EXPECT_NE(r.body.find("id:"), std::string::npos);
   r = api.UpdateTicket(Req({}, "77", R"({"status":"open"})"), Actor::Agent("a1"));
   EXPECT_EQ(r.status, 404);
+  r = api.AddComment(Req({}, "77", R"({"body":"您好","public":true})"), Actor::Agent("a1"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("ticket 77 not found"), std::string::npos) << r.body;
+  EXPECT_TRUE(h.outbox.replies.empty());
+}
+
+TEST(TicketApi, MergeReturnsTheTargetAndRejectsBadTargets) {
+  Harness h;
+  TicketApi api(*h.service);
+  Ticket a = h.NewTicket();
+  Ticket b = h.NewTicket();
+  const std::string target = R"({"target":)" + b.id.ToString() + "}";
+  auto r = api.MergeTicket(Req({}, a.id.ToString(), R"({"target":"x"})"), Actor::Agent("a1"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("target:"), std::string::npos) << r.body;
+  r = api.MergeTicket(Req({}, a.id.ToString(), R"({"into":2})"), Actor::Agent("a1"));
+  EXPECT_EQ(r.status, 400);
+  r = api.MergeTicket(Req({}, "77", target), Actor::Agent("a1"));
+  EXPECT_EQ(r.status, 404);
+  r = api.MergeTicket(Req({}, a.id.ToString(), target), Actor::Agent("a1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["id"], b.id.value());
+  r = api.GetTicket(Req({}, a.id.ToString()));
+  EXPECT_EQ(Body(r)["status"], "closed");
+  EXPECT_NE(r.body.find("merged_into"), std::string::npos) << r.body;
+  r = api.MergeTicket(Req({}, a.id.ToString(), target), Actor::Agent("a1"));
+  EXPECT_EQ(r.status, 409);
 }
 
 TEST(TicketApi, UpdateValidatesFieldsAndStatusRules) {

@@ -355,6 +355,56 @@ TEST(Tickets, AFailedReplyLeavesNoTraceInTheStoreOrTheWritersCache) {
   EXPECT_EQ(now.group, "billing");
 }
 
+TEST(Tickets, MergeStopsTheSourcesSlaKeepsItsEventsAndRoutesItsConversationToTheTarget) {
+  Harness h;
+  Ticket target = h.NewTicket("第一次咨询");
+  Ticket source = h.NewTicket("同一个问题又问了一次");
+  h.clock.Advance(minutes(5));
+  auto merged = h.service->Merge(source.id, target.id, Actor::Agent("a1"));
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->id, target.id);
+  // Audit events on both, the source closed by the merge, its message still on it.
+  auto into = h.EventsOf(source.id, EventKind::kMerged);
+  ASSERT_EQ(into.size(), 1u);
+  EXPECT_EQ(into[0].field, "merged_into");
+  EXPECT_EQ(into[0].after, target.id.ToString());
+  EXPECT_EQ(into[0].actor.id, "a1");
+  auto from = h.EventsOf(target.id, EventKind::kMerged);
+  ASSERT_EQ(from.size(), 1u);
+  EXPECT_EQ(from[0].field, "merged_from");
+  EXPECT_EQ(from[0].after, source.id.ToString());
+  auto kept = h.EventsOf(source.id, EventKind::kCustomerMessage);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].body, "同一个问题又问了一次");
+  const Ticket closed = *h.store->Get(source.id);
+  EXPECT_EQ(closed.status, TicketStatus::kClosed);
+  EXPECT_FALSE(closed.next_wake.has_value());
+  // The source's SLA is stopped: two days later only the target warned and breached.
+  h.clock.Advance(hours(48));
+  h.scheduler->RunDue();
+  EXPECT_TRUE(h.EventsOf(source.id, EventKind::kSlaWarning).empty());
+  EXPECT_TRUE(h.EventsOf(source.id, EventKind::kSlaBreach).empty());
+  EXPECT_FALSE(h.EventsOf(target.id, EventKind::kSlaBreach).empty());
+  // A later message on the source's conversation lands on the target, not in a follow-up.
+  CustomerMessage m;
+  m.conversation = source.conversation;
+  m.requester = "cust-1";
+  m.channel = "wecom";
+  m.body = "还在吗？";
+  auto landed = h.service->OnCustomerMessage(m);
+  ASSERT_TRUE(landed.ok()) << landed.status().ToString();
+  EXPECT_EQ(landed->id, target.id);
+  EXPECT_EQ(h.EventsOf(target.id, EventKind::kCustomerMessage).size(), 2u);
+  // Bad merges name the problem and change nothing.
+  EXPECT_EQ(h.service->Merge(target.id, target.id, Actor::Agent("a1")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.service->Merge(target.id, TicketId(999), Actor::Agent("a1")).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(h.service->Merge(source.id, target.id, Actor::Agent("a1")).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.EventsOf(target.id, EventKind::kMerged).size(), 1u);
+}
+
 TEST(Tickets, StatusRulesAndUnknownIdsAreClearErrors) {
   Harness h;
   Ticket t = h.NewTicket();
