@@ -125,25 +125,61 @@ Status MarkInboundProcessed(storage::Database& db, int64_t id, int64_t now_ms) {
 }
 
 void InboundRecorder::Record(InboundMessage m, std::function<void(RecordOutcome)> done) {
-  auto msg = std::make_shared<InboundMessage>(std::move(m));
-  auto id = std::make_shared<std::optional<int64_t>>();
+  bool post = false;
+  {
+    std::lock_guard lock(mu_);
+    pending_.push_back(Pending{std::move(m), std::move(done), Status::Ok(), std::nullopt});
+    post = !batch_posted_;
+    batch_posted_ = true;
+  }
+  // Outside mu_: a stopped writer calls the done callback at once, and it takes mu_.
+  if (post) PostBatch();
+}
+
+void InboundRecorder::TakePending(Batch& batch) {
+  std::lock_guard lock(mu_);
+  batch.items.swap(pending_);
+  batch_posted_ = false;
+}
+
+void InboundRecorder::PostBatch() {
+  auto batch = std::make_shared<Batch>();
   writer_.Post(
-      [msg, id](storage::Database& db) -> Status {
-        KEFU_ASSIGN_OR_RETURN(*id, InsertInbound(db, *msg));
+      [this, batch](storage::Database& db) -> Status {
+        TakePending(*batch);
+        batch->taken = true;
+        for (Pending& p : batch->items) {
+          auto id = InsertInbound(db, p.message);
+          if (id.ok()) {
+            p.id = *id;
+            continue;
+          }
+          p.status = id.status();
+          // Disk full or I/O errors may roll back the whole transaction: then nothing is kept.
+          if (!db.InTransaction()) return p.status;
+        }
         return Status::Ok();
       },
-      [this, msg, id, done = std::move(done)](Status s) {
-        RecordOutcome out;
-        out.status = s;
-        if (s.ok()) {
-          out.duplicate = !id->has_value();
-          if (id->has_value()) {
-            out.id = **id;
-            if (sink_) sink_->OnInbound(StoredInbound{out.id, std::move(*msg)});
-          }
-        }
-        done(std::move(out));
+      [this, batch](Status s) {
+        // The job never ran (BEGIN failed, writer stopped): fail the messages that waited for it.
+        if (!batch->taken) TakePending(*batch);
+        Finish(*batch, s);
       });
+}
+
+void InboundRecorder::Finish(Batch& batch, const Status& group) {
+  for (Pending& p : batch.items) {
+    RecordOutcome out;
+    out.status = !group.ok() ? group : p.status;
+    if (out.status.ok()) {
+      out.duplicate = !p.id.has_value();
+      if (p.id.has_value()) {
+        out.id = *p.id;
+        if (sink_) sink_->OnInbound(StoredInbound{out.id, std::move(p.message)});
+      }
+    }
+    if (p.done) p.done(std::move(out));
+  }
 }
 
 void InboundRecorder::RecordBatch(std::vector<InboundMessage> ms,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,10 +71,19 @@ struct RecordOutcome {
 
 // Posts inserts to the writer and calls `done` after the commit (acknowledge only then). Extra
 // work (e.g. a kf cursor) can be added to the same transaction through `also`. Thread-safe.
+//
+// Group commit: Record() calls that arrive while a batch is waiting for the writer join that batch,
+// so one writer job (one SAVEPOINT, one share of the group COMMIT) inserts all of them. Each
+// message still gets its own outcome: a failed INSERT is undone by SQLite alone (statement
+// atomicity) and answers that message with the error, while the others of the batch are stored;
+// when the transaction or its COMMIT fails, every message of the batch gets the error and none is
+// stored.
 class InboundRecorder {
  public:
   InboundRecorder(storage::WriterExecutor& writer, InboundSink* sink)
       : writer_(writer), sink_(sink) {}
+  // `done` runs on the writer thread after the COMMIT (or on the caller's thread with kUnavailable
+  // when the writer is stopped); it must be quick.
   void Record(InboundMessage m, std::function<void(RecordOutcome)> done);
   // Records several messages in one job (kf sync pages) plus `also` (runs in the same
   // transaction); `done` gets the count of new rows.
@@ -84,8 +94,26 @@ class InboundRecorder {
   Status ResumeUnprocessed(storage::Database& db);
 
  private:
+  struct Pending {
+    InboundMessage message;
+    std::function<void(RecordOutcome)> done;
+    Status status;              // this message's own INSERT result
+    std::optional<int64_t> id;  // new row id; nullopt: duplicate (or not inserted)
+  };
+  struct Batch {
+    std::vector<Pending> items;
+    bool taken = false;  // the writer job ran and took the pending messages
+  };
+  void PostBatch();
+  // Moves the waiting messages into `batch` (they no longer wait for a job). Thread-safe.
+  void TakePending(Batch& batch);
+  void Finish(Batch& batch, const Status& group);
+
   storage::WriterExecutor& writer_;
   InboundSink* sink_;
+  std::mutex mu_;
+  std::vector<Pending> pending_;  // guarded by mu_
+  bool batch_posted_ = false;     // guarded by mu_: a job that will take pending_ is queued
 };
 
 }  // namespace kefu::channels

@@ -6,7 +6,9 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -18,13 +20,17 @@ namespace {
 constexpr char kB64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr size_t kPadBlock = 32;
 
+// Value of each Base64 alphabet byte, -1 for every other byte.
+constexpr std::array<int8_t, 256> kB64Values = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(kB64Alphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
 int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+  return kB64Values[static_cast<unsigned char>(c)];
 }
 
 std::string Hex(const unsigned char* p, size_t n) {
@@ -138,17 +144,21 @@ bool Base64Decode(std::string_view b64, std::string& out) {
   size_t pad = 0;
   if (b64.back() == '=') pad = (b64[b64.size() - 2] == '=') ? 2 : 1;
   size_t data_chars = b64.size() - pad;
-  out.reserve(data_chars * 3 / 4);
+  out.resize(data_chars * 6 / 8);
+  char* o = out.data();
   uint32_t acc = 0;
   int bits = 0;
   for (size_t i = 0; i < data_chars; ++i) {
     int v = B64Value(b64[i]);
-    if (v < 0) return false;  // includes a '=' in the middle
+    if (v < 0) {  // includes a '=' in the middle
+      out.clear();
+      return false;
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
+      *o++ = static_cast<char>((acc >> bits) & 0xFF);
     }
   }
   // The leftover (< 8) bits are padding; they are ignored whatever their value.
@@ -259,6 +269,14 @@ bool IsValidUtf8(std::string_view s) {
   const size_t n = s.size();
   auto c = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   while (i < n) {
+    // ASCII runs (XML markup, Base64) eight bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t word = 0;
+      std::memcpy(&word, s.data() + i, sizeof word);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    if (i == n) break;
     unsigned char b = c(i);
     if (b < 0x80) {
       ++i;

@@ -1,7 +1,5 @@
 #include "channels/common/xml.h"
 
-#include <algorithm>
-#include <cctype>
 #include <pugixml.hpp>
 
 #include "channels/common/wx_crypto.h"
@@ -9,19 +7,30 @@
 namespace kefu::channels {
 namespace {
 
-bool ContainsCaseInsensitive(std::string_view hay, std::string_view needle) {
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) ==
-           std::toupper(static_cast<unsigned char>(b));
-  });
-  return it != hay.end();
+// True when `doc` contains "<!" followed by `keyword` (upper-case ASCII), compared ignoring ASCII
+// case. One memchr-driven pass: callbacks are parsed on the I/O threads.
+bool HasDeclaration(std::string_view doc, std::string_view keyword) {
+  size_t pos = 0;
+  while (true) {
+    pos = doc.find("<!", pos);
+    if (pos == std::string_view::npos) return false;
+    pos += 2;
+    if (doc.size() - pos < keyword.size()) return false;
+    bool match = true;
+    for (size_t i = 0; i < keyword.size() && match; ++i) {
+      char c = doc[pos + i];
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      match = c == keyword[i];
+    }
+    if (match) return true;
+  }
 }
 
 }  // namespace
 
 Result<XmlFields> ParseFlatXml(std::string_view doc) {
   if (!IsValidUtf8(doc)) return InvalidArgument("xml: invalid UTF-8");
-  if (ContainsCaseInsensitive(doc, "<!DOCTYPE") || ContainsCaseInsensitive(doc, "<!ENTITY")) {
+  if (HasDeclaration(doc, "DOCTYPE") || HasDeclaration(doc, "ENTITY")) {
     return InvalidArgument("xml: DOCTYPE/ENTITY declarations are not allowed");
   }
   pugi::xml_document xml;

@@ -111,6 +111,110 @@ TEST(InboundRecorder, BatchStoresNewRowsAndRunsExtraWorkInTheSameTransaction) {
   EXPECT_EQ(sink.got.size(), 2u);
 }
 
+// Holds the writer thread inside a job until Release(), so that records queue up behind it.
+class WriterBlocker {
+ public:
+  explicit WriterBlocker(storage::WriterExecutor& writer) {
+    auto release = release_.get_future().share();
+    writer.Post(
+        [this, release](storage::Database&) {
+          started_.set_value();
+          release.wait();
+          return Status::Ok();
+        },
+        nullptr);
+    started_.get_future().wait();
+  }
+  void Release() { release_.set_value(); }
+
+ private:
+  std::promise<void> started_;
+  std::promise<void> release_;
+};
+
+double WriterJobsOk(prometheus::Registry& registry) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "kefu_storage_writer_jobs_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "result" && label.value == "ok") return metric.counter.value;
+      }
+    }
+  }
+  return -1;
+}
+
+TEST(InboundRecorder, MessagesArrivingWhileTheWriterIsBusyShareOneWriterJob) {
+  TestDb db;
+  CollectingSink sink;
+  InboundRecorder rec(*db.writer, &sink);
+  WriterBlocker blocker(*db.writer);
+  constexpr int kMessages = 40;
+  std::vector<std::promise<RecordOutcome>> outcomes(kMessages);
+  for (int i = 0; i < kMessages; ++i) {
+    rec.Record(Msg(std::string("k").append(std::to_string(i))),
+               [&outcomes, i](RecordOutcome o) { outcomes[static_cast<size_t>(i)].set_value(o); });
+  }
+  blocker.Release();
+  for (auto& p : outcomes) {
+    RecordOutcome o = p.get_future().get();
+    ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+    EXPECT_FALSE(o.duplicate);
+    EXPECT_GT(o.id, 0);
+  }
+  EXPECT_DOUBLE_EQ(WriterJobsOk(db.registry), 2);  // the blocker, then one job for all 40
+  EXPECT_EQ(sink.got.size(), static_cast<size_t>(kMessages));
+  auto rows = db.Read([](storage::Database& d) { return LoadUnprocessedInbound(d, 100); });
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ((*rows)[0].message.dedupe_key, "k0");  // stored in arrival order
+  EXPECT_EQ((*rows)[kMessages - 1].message.dedupe_key, "k39");
+}
+
+TEST(InboundRecorder, ARejectedInsertFailsOnlyItsOwnMessageOfTheBatch) {
+  TestDb db;
+  ASSERT_TRUE(db.writer
+                  ->Run([](storage::Database& d) {
+                    return d.Exec(
+                        "CREATE TRIGGER reject_bad BEFORE INSERT ON channel_inbound "
+                        "WHEN NEW.dedupe_key = 'bad' BEGIN SELECT RAISE(ABORT, 'rejected'); END");
+                  })
+                  .ok());
+  CollectingSink sink;
+  InboundRecorder rec(*db.writer, &sink);
+  WriterBlocker blocker(*db.writer);
+  std::vector<std::promise<RecordOutcome>> outcomes(3);
+  std::vector<std::string> keys = {"a", "bad", "c"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    rec.Record(Msg(keys[i]), [&outcomes, i](RecordOutcome o) { outcomes[i].set_value(o); });
+  }
+  blocker.Release();
+  RecordOutcome a = outcomes[0].get_future().get();
+  RecordOutcome bad = outcomes[1].get_future().get();
+  RecordOutcome c = outcomes[2].get_future().get();
+  EXPECT_TRUE(a.status.ok());
+  EXPECT_FALSE(bad.status.ok());
+  EXPECT_TRUE(c.status.ok());
+  ASSERT_EQ(sink.got.size(), 2u);
+  auto rows = db.Read([](storage::Database& d) { return LoadUnprocessedInbound(d, 10); });
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].message.dedupe_key, "a");
+  EXPECT_EQ((*rows)[1].message.dedupe_key, "c");
+}
+
+TEST(InboundRecorder, StoppedWriterAnswersUnavailableAndStoresNothing) {
+  TestDb db;
+  CollectingSink sink;
+  InboundRecorder rec(*db.writer, &sink);
+  db.writer->Stop();
+  RecordOutcome first = RecordSync(rec, Msg("a"));
+  RecordOutcome second = RecordSync(rec, Msg("b"));
+  EXPECT_EQ(first.status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(second.status.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(sink.got.empty());
+}
+
 TEST(ChannelMigrations, AreIdempotent) {
   TestDb db;
   auto again = storage::Database::Open(db.options);

@@ -390,6 +390,11 @@ TEST(WxCrypto, Utf8ValidatorRejectsOverlongsSurrogatesAndTruncation) {
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("\xf0\x9f\x98"));      // truncated emoji
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+  // Bad bytes after, between and inside long ASCII runs (validated eight bytes at a time).
+  EXPECT_TRUE(IsValidUtf8(std::string(16, 'a') + "你好" + std::string(9, 'b')));
+  EXPECT_FALSE(IsValidUtf8(std::string(17, 'a') + "\xff"));
+  EXPECT_FALSE(IsValidUtf8(std::string(8, 'a') + "\xe4\xbd" + std::string(8, 'b')));
+  EXPECT_FALSE(IsValidUtf8(std::string(15, 'a') + "\x80" + std::string(15, 'a')));
 }
 
 TEST(WxCrypto, EncryptedReplyXmlRoundTripsAndIsSigned) {

@@ -44,6 +44,15 @@ TEST(FlatXml, DoctypeAndEntityDeclarationsAreRejected) {
   EXPECT_FALSE(ParseFlatXml("<xml><C><!ENTITY x SYSTEM \"file:///etc/passwd\"></C></xml>").ok());
 }
 
+TEST(FlatXml, DeclarationsAreRejectedInAnyLetterCaseAndAnywhere) {
+  EXPECT_FALSE(ParseFlatXml("<!DocType xml><xml/>").ok());
+  EXPECT_FALSE(ParseFlatXml("<xml><A><![CDATA[x]]></A></xml><!eNtItY y \"z\">").ok());
+  EXPECT_FALSE(ParseFlatXml("<xml><A><![CDATA[<!ENTITY]]></A></xml>").ok());  // conservative
+  auto ok = ParseFlatXml("<xml><A><![CDATA[<!-- <!DOC ]]></A><B>!DOCTYPE</B></xml>");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(FieldOr(*ok, "B"), "!DOCTYPE");
+}
+
 TEST(FlatXml, UndeclaredEntityIsNotExpanded) {
   auto f = ParseFlatXml("<xml><C>&xxe;</C></xml>");
   if (f.ok()) {
