@@ -5,7 +5,9 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <future>
@@ -71,6 +73,25 @@ WriterExecutor::WriterExecutor(std::unique_ptr<Database> db, prometheus::Registr
                       .Help("Writer jobs queued and not yet started")
                       .Register(registry)
                       .Add({});
+  checkpoints_ = &prometheus::BuildCounter()
+                      .Name("kefu_storage_checkpoints_total")
+                      .Help("WAL checkpoints, by thread and result")
+                      .Register(registry);
+  if (options_.checkpoint_wal_pages > 0) {
+    DatabaseOptions checkpoint_options = db_->options();
+    checkpoint_options.read_only = false;
+    checkpoint_options.quick_check_on_open = false;
+    auto checkpoint_db = Database::Open(checkpoint_options);
+    if (checkpoint_db.ok()) {
+      // Replaces SQLite's automatic checkpoint on the write connection.
+      sqlite3_wal_hook(db_->handle(), &WriterExecutor::OnWalCommit, this);
+      checkpointer_ = std::thread(
+          [this, cdb = std::move(*checkpoint_db)]() mutable { CheckpointLoop(std::move(cdb)); });
+    } else {
+      spdlog::warn("storage: no background checkpointer, checkpoints run in COMMIT error={}",
+                   checkpoint_db.status().ToString());
+    }
+  }
   thread_ = std::thread([this] { Loop(); });
   thread_id_.store(thread_.get_id());
 }
@@ -144,11 +165,88 @@ void WriterExecutor::Loop() {
       }
       queue_depth_->Decrement(static_cast<double>(n));
     }
+    MaybeRestartWal();
     RunGroup(group);
     group.clear();
   }
   // Closing the last connection checkpoints the WAL into the main file.
+  StopCheckpointer();
   db_.reset();
+}
+
+int WriterExecutor::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int pages) {
+  auto* w = static_cast<WriterExecutor*>(self);
+  w->wal_pages_.store(pages, std::memory_order_relaxed);
+  int copied = w->wal_copied_.load(std::memory_order_relaxed);
+  if (pages < copied) {  // the WAL started over
+    w->wal_copied_.store(0, std::memory_order_relaxed);
+    copied = 0;
+  }
+  if (pages - copied >= w->options_.checkpoint_wal_pages) w->checkpoint_cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void WriterExecutor::CheckpointLoop(std::unique_ptr<Database> db) {
+  std::unique_lock lock(checkpoint_mu_);
+  while (true) {
+    // The timeout covers a notify that raced with the predicate check (the hook does not lock).
+    checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [&] {
+      return checkpoint_stop_ || wal_pages_.load(std::memory_order_relaxed) -
+                                         wal_copied_.load(std::memory_order_relaxed) >=
+                                     options_.checkpoint_wal_pages;
+    });
+    if (checkpoint_stop_) break;
+    if (wal_pages_.load() - wal_copied_.load() < options_.checkpoint_wal_pages) continue;
+    lock.unlock();
+    int log = 0;
+    int done = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    bool busy = (rc & 0xFF) == SQLITE_BUSY;
+    checkpoints_
+        ->Add({{"thread", "background"},
+               {"result", rc == SQLITE_OK ? "ok"
+                          : busy          ? "busy"
+                                          : "error"}})
+        .Increment();
+    if (rc == SQLITE_OK) {
+      wal_copied_.store(done, std::memory_order_relaxed);
+    } else if (!busy) {
+      spdlog::warn("storage: background checkpoint failed rc={}", rc);
+    }
+    lock.lock();
+    // Busy (the writer is checkpointing) or failed: retry after a pause, not in a tight loop.
+    if (rc != SQLITE_OK) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(10),
+                              [&] { return checkpoint_stop_; });
+    }
+  }
+}
+
+void WriterExecutor::StopCheckpointer() {
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+void WriterExecutor::MaybeRestartWal() {
+  if (!checkpointer_.joinable()) return;
+  if (wal_pages_.load(std::memory_order_relaxed) < options_.restart_wal_pages) return;
+  int log = 0;
+  int done = 0;
+  int rc =
+      sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  const char* result = rc == SQLITE_OK ? "ok" : ((rc & 0xFF) == SQLITE_BUSY ? "busy" : "error");
+  checkpoints_->Add({{"thread", "writer"}, {"result", result}}).Increment();
+  // Fully copied: the next transaction writes the WAL from its start. Busy (the background pass
+  // holds the checkpoint lock): tried again before the next group.
+  if (rc == SQLITE_OK && log == done) {
+    wal_pages_.store(0, std::memory_order_relaxed);
+    wal_copied_.store(0, std::memory_order_relaxed);
+  }
 }
 
 void WriterExecutor::Finish(Pending& p, const Status& s) {

@@ -6,9 +6,17 @@
 // only then calls each job's `done` callback. One fsync thus acknowledges many writes; a `done`
 // with an ok Status means the write is durable (per DatabaseOptions::synchronous).
 //
+// WAL checkpoints do not run inside COMMIT (SQLite's automatic checkpoint would make the writer
+// wait for the checkpoint's fsyncs): once WriterOptions::checkpoint_wal_pages new pages are in the
+// WAL, a background thread with its own connection copies them into the database file (PASSIVE,
+// never blocking the writer). The WAL file can only start over when it is fully copied before a
+// transaction begins, so at WriterOptions::restart_wal_pages the writer checkpoints the rest
+// itself between two groups (one short pause, bounding the WAL file).
+//
 // Metrics (on the registry given to the constructor): kefu_storage_commit_seconds (histogram,
 // COMMIT latency), kefu_storage_commit_batch_jobs (histogram, jobs per group),
-// kefu_storage_writer_jobs_total{result="ok|error"}, kefu_storage_writer_queue_depth (gauge).
+// kefu_storage_writer_jobs_total{result="ok|error"}, kefu_storage_writer_queue_depth (gauge),
+// kefu_storage_checkpoints_total{thread="background|writer",result="ok|busy|error"}.
 #pragma once
 
 #include <atomic>
@@ -32,6 +40,8 @@ class Registry;
 class Histogram;
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace kefu::storage {
@@ -39,6 +49,12 @@ namespace kefu::storage {
 struct WriterOptions {
   // Most jobs committed together in one transaction.
   size_t max_batch = 256;
+  // WAL pages not yet copied into the database file that wake the background checkpointer.
+  // 0: no background checkpointer, SQLite's automatic checkpoint (1000 pages) inside COMMIT.
+  int checkpoint_wal_pages = 1000;
+  // WAL size (pages) at which the writer checkpoints the remainder itself before its next group,
+  // so that the WAL starts over (see the class comment). Normally well above checkpoint_wal_pages.
+  int restart_wal_pages = 25000;
 };
 
 class WriterExecutor {
@@ -107,6 +123,12 @@ class WriterExecutor {
   void Loop();
   void RunGroup(std::deque<Pending>& group);
   static void Finish(Pending& p, const Status& s);
+  // sqlite3_wal_hook callback: records the WAL size after each commit and wakes the checkpointer.
+  static int OnWalCommit(void* self, struct sqlite3* db, const char* schema, int pages);
+  void CheckpointLoop(std::unique_ptr<Database> db);
+  void StopCheckpointer();
+  // On the writer thread before BEGIN: the writer's own checkpoint at restart_wal_pages.
+  void MaybeRestartWal();
 
   std::unique_ptr<Database> db_;
   WriterOptions options_;
@@ -115,6 +137,14 @@ class WriterExecutor {
   prometheus::Counter* jobs_ok_;
   prometheus::Counter* jobs_error_;
   prometheus::Gauge* queue_depth_;
+  prometheus::Family<prometheus::Counter>* checkpoints_;
+
+  std::atomic<int> wal_pages_{0};   // WAL size after the last commit (set by OnWalCommit)
+  std::atomic<int> wal_copied_{0};  // WAL frames already in the database file (checkpointed)
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;  // guarded by checkpoint_mu_
+  std::thread checkpointer_;      // started in the constructor, joined by StopCheckpointer()
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -346,6 +347,72 @@ TEST(WriterExecutor, OpenFailsWithTheDatabaseError) {
   auto writer = WriterExecutor::Open(options, registry);
   ASSERT_FALSE(writer.ok());
   EXPECT_NE(writer.status().message().find("cannot open database"), std::string::npos);
+}
+
+double Checkpoints(prometheus::Registry& registry, const std::string& thread) {
+  double n = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != "kefu_storage_checkpoints_total") continue;
+    for (const auto& m : f.metric) {
+      bool thread_matches = false;
+      bool ok = false;
+      for (const auto& l : m.label) {
+        if (l.name == "thread" && l.value == thread) thread_matches = true;
+        if (l.name == "result" && l.value == "ok") ok = true;
+      }
+      if (thread_matches && ok) n += m.counter.value;
+    }
+  }
+  return n;
+}
+
+// Sequential commits of one ~4 KiB row each (at least one WAL page per commit).
+void WritePages(WriterExecutor& writer, int first_id, int n) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(writer.Run(Insert(first_id + i, std::string(4000, 'x'))).ok());
+  }
+}
+
+TEST_F(WriterExecutorTest, WalCheckpointsRunOnTheBackgroundThreadNotInCommit) {
+  writer_->Stop();
+  writer_options_.checkpoint_wal_pages = 16;
+  writer_options_.restart_wal_pages = 1'000'000;
+  SetUp();
+  WritePages(*writer_, 1, 100);
+  // The background pass runs after the commit that crossed 16 pages; wait for it (bounded).
+  for (int i = 0; i < 500 && Checkpoints(registry_, "background") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(Checkpoints(registry_, "background"), 1);
+  EXPECT_EQ(Checkpoints(registry_, "writer"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM items"), 100);
+}
+
+TEST_F(WriterExecutorTest, WriterStartsTheWalOverAtRestartPages) {
+  writer_->Stop();
+  writer_options_.checkpoint_wal_pages = 1'000'000;  // no background passes: only the writer's
+  writer_options_.restart_wal_pages = 32;
+  SetUp();
+  WritePages(*writer_, 1, 300);
+  EXPECT_GE(Checkpoints(registry_, "writer"), 5);
+  // Without the writer's checkpoint the WAL would hold all 300+ pages (no automatic checkpoint).
+  std::error_code ec;
+  auto wal_bytes = std::filesystem::file_size(options_.path + "-wal", ec);
+  ASSERT_FALSE(ec);
+  EXPECT_LT(wal_bytes, 80u * 4096u);
+  EXPECT_EQ(Count("SELECT count(*) FROM items"), 300);
+}
+
+TEST_F(WriterExecutorTest, WithoutBackgroundCheckpointsCommitCheckpointsAsSqliteDoes) {
+  writer_->Stop();
+  writer_options_.checkpoint_wal_pages = 0;
+  SetUp();
+  WritePages(*writer_, 1, 1200);  // past SQLite's 1000-page automatic checkpoint
+  std::error_code ec;
+  auto wal_bytes = std::filesystem::file_size(options_.path + "-wal", ec);
+  ASSERT_FALSE(ec);
+  EXPECT_LT(wal_bytes, 1100u * 4200u);
+  EXPECT_EQ(Checkpoints(registry_, "background") + Checkpoints(registry_, "writer"), 0);
 }
 
 }  // namespace
