@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <mutex>
-#include <unordered_map>
 
 #include "knowledge/text_normalizer.h"
 
@@ -387,26 +387,37 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
 std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
   std::shared_lock lock(mu_);
   std::vector<Candidate> cands = Candidates(query);
-  std::unordered_map<std::string_view, size_t> best;  // faq_id -> index in out
-  std::vector<FaqMatch> out;
+  // One entry per FAQ (its best question); strings are copied only for the returned top k.
+  struct Scored {
+    uint32_t doc;
+    double score;
+    double bm25;
+  };
+  std::vector<Scored> out;
+  std::vector<size_t> id_hash;  // hash of each entry's faq_id, compared before the string
   std::vector<bool> exact;
   std::vector<double> coverage;
+  out.reserve(cands.size());
   for (const Candidate& c : cands) {
     double s = 0;
     for (size_t i = 0; i < kFeatureCount; ++i)
       s += options_.rerank_weights[i] * c.f[i];
-    const IndexedDoc& d = index_->doc(c.doc);
-    auto [it, inserted] = best.try_emplace(d.faq_id, out.size());
-    if (inserted) {
-      out.push_back({d.faq_id, d.question, s, 0, c.bm25});
+    const std::string& faq_id = index_->doc(c.doc).faq_id;
+    const size_t h = std::hash<std::string>{}(faq_id);
+    size_t at = 0;
+    while (at < out.size() && (id_hash[at] != h || index_->doc(out[at].doc).faq_id != faq_id))
+      ++at;
+    if (at == out.size()) {
+      out.push_back({c.doc, s, c.bm25});
+      id_hash.push_back(h);
       exact.push_back(c.f[8] > 0);
       coverage.push_back(c.f[1]);
-    } else if (s > out[it->second].score) {
-      out[it->second] = {d.faq_id, d.question, s, 0, c.bm25};
-      coverage[it->second] = c.f[1];
-      exact[it->second] = exact[it->second] || c.f[8] > 0;
+    } else if (s > out[at].score) {
+      out[at] = {c.doc, s, c.bm25};
+      coverage[at] = c.f[1];
+      exact[at] = exact[at] || c.f[8] > 0;
     } else if (c.f[8] > 0) {
-      exact[it->second] = true;
+      exact[at] = true;
     }
   }
   std::vector<size_t> order(out.size());
@@ -418,14 +429,16 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
   if (!order.empty()) {
     const double top = out[order[0]].score;
     double sum = 0;
-    for (const FaqMatch& m : out)
+    for (const Scored& m : out)
       sum += std::exp(m.score - top);
     lse = top + std::log(sum);
   }
   std::vector<FaqMatch> sorted;
   sorted.reserve(std::min(k, order.size()));
   for (size_t r = 0; r < order.size() && r < k; ++r) {
-    FaqMatch m = out[order[r]];
+    const Scored& best = out[order[r]];
+    const IndexedDoc& d = index_->doc(best.doc);
+    FaqMatch m{d.faq_id, d.question, best.score, 0, best.bm25};
     const double next = r + 1 < order.size() ? out[order[r + 1]].score : 0.0;
     m.confidence = Confidence(m.score - lse, r == 0 ? m.score - next : 0.0, coverage[order[r]]);
     if (coverage[order[r]] < options_.evidence_coverage) {
