@@ -134,8 +134,14 @@ constexpr char kUpsertMetric[] =
     "target_minutes = excluded.target_minutes, actual_minutes = excluded.actual_minutes, "
     "breached = excluded.breached, late_by_minutes = excluded.late_by_minutes, "
     "state = excluded.state";
+constexpr char kFirstWake[] =
+    "SELECT next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL ORDER BY next_wake_ms LIMIT 1";
+constexpr char kLastWake[] =
+    "SELECT next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL "
+    "ORDER BY next_wake_ms DESC LIMIT 1";
 constexpr char kSelectTimers[] =
-    "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms IS NOT NULL ORDER BY next_wake_ms";
+    "SELECT id, next_wake_ms FROM tickets WHERE next_wake_ms >= ?1 AND next_wake_ms < ?2 "
+    "ORDER BY next_wake_ms";
 constexpr char kListTickets[] =
     "SELECT id, subject, status, priority, grp, assignee, requester, channel, tags, "
     "customer_tags, conversation_id, follow_up_of, created_at_ms, updated_at_ms, solved_at_ms, "
@@ -548,17 +554,48 @@ Result<std::vector<Ticket>> SqliteTicketStore::List(const TicketFilter& f) {
 }
 
 Result<std::vector<std::pair<TicketId, TimePoint>>> SqliteTicketStore::LoadTimers() {
-  return reads_.Read(
-      [&](storage::Database& db) -> Result<std::vector<std::pair<TicketId, TimePoint>>> {
-        KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectTimers));
-        std::vector<std::pair<TicketId, TimePoint>> out;
-        while (true) {
-          KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
-          if (!row) break;
-          out.emplace_back(TicketId(s->ColumnInt64(0)), FromUnixMs(s->ColumnInt64(1)));
-        }
-        return out;
-      });
+  using Timers = std::vector<std::pair<TicketId, TimePoint>>;
+  auto wake = [this](const char* sql) -> Result<std::optional<int64_t>> {
+    return reads_.Read([&](storage::Database& db) -> Result<std::optional<int64_t>> {
+      KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(sql));
+      KEFU_ASSIGN_OR_RETURN(bool row, s->Step());
+      std::optional<int64_t> out;
+      if (row) out = s->ColumnInt64(0);
+      s->Reset();
+      return out;
+    });
+  };
+  KEFU_ASSIGN_OR_RETURN(std::optional<int64_t> first, wake(kFirstWake));
+  KEFU_ASSIGN_OR_RETURN(std::optional<int64_t> last, wake(kLastWake));
+  if (!first || !last) return Timers();
+  // Instants in [lo, hi), in order, straight from the covering index.
+  auto range = [this](int64_t lo, int64_t hi) -> Result<Timers> {
+    return reads_.Read([&](storage::Database& db) -> Result<Timers> {
+      KEFU_ASSIGN_OR_RETURN(auto* s, db.Prepare(kSelectTimers));
+      KEFU_RETURN_IF_ERROR(s->BindAll(lo, hi));
+      sqlite3_stmt* stmt = s->handle();
+      Timers out;
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        out.emplace_back(TicketId(sqlite3_column_int64(stmt, 0)),
+                         FromUnixMs(sqlite3_column_int64(stmt, 1)));
+      }
+      s->Reset();
+      if (rc != SQLITE_DONE) return db.ErrorStatus(rc, "load sla timers");
+      return out;
+    });
+  };
+  // Two halves of the instant range on two read connections at once (the reload is on the start
+  // path); the lower half is read here while the upper one is read on another thread.
+  const int64_t mid = *first + (*last - *first) / 2 + 1;
+  auto upper = std::async(std::launch::async, range, mid, *last + 1);
+  Result<Timers> lower = range(*first, mid);
+  Result<Timers> high = upper.get();
+  KEFU_RETURN_IF_ERROR(lower.status());
+  KEFU_RETURN_IF_ERROR(high.status());
+  Timers out = std::move(*lower);
+  out.insert(out.end(), high->begin(), high->end());
+  return out;
 }
 
 Result<std::vector<MetricResult>> SqliteTicketStore::Metrics(const MetricQuery& q) {

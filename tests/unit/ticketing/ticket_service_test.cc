@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
 
 #include "tests/unit/ticketing/harness.h"
 
@@ -403,6 +404,34 @@ TEST(Tickets, MergeStopsTheSourcesSlaKeepsItsEventsAndRoutesItsConversationToThe
   EXPECT_EQ(h.service->Merge(source.id, target.id, Actor::Agent("a1")).status().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(h.EventsOf(target.id, EventKind::kMerged).size(), 1u);
+}
+
+TEST(Tickets, LoadTimersReturnsEveryPendingWakeUpInInstantOrder) {
+  Harness h;
+  EXPECT_TRUE((*h.store->LoadTimers()).empty());
+  Ticket only = h.NewTicket();
+  auto one = h.store->LoadTimers();
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);  // first == last instant: still found
+  EXPECT_EQ((*one)[0].first, only.id);
+  // Tickets created in reverse instant order of their wake-ups (urgent ones wake sooner), spread
+  // over both halves of the instant range the store reads in parallel.
+  std::map<int64_t, TimePoint> expected{{only.id.value(), *only.next_wake}};
+  for (int i = 0; i < 40; ++i) {
+    h.clock.Advance(minutes(7));
+    Ticket t = h.NewTicket(i % 3 == 0 ? "紧急：无法登录" : "你好");
+    ASSERT_TRUE(t.next_wake.has_value());
+    expected[t.id.value()] = *t.next_wake;
+  }
+  auto timers = h.store->LoadTimers();
+  ASSERT_TRUE(timers.ok());
+  ASSERT_EQ(timers->size(), expected.size());
+  for (size_t i = 0; i < timers->size(); ++i) {
+    EXPECT_EQ((*timers)[i].second, expected[(*timers)[i].first.value()]);
+    if (i > 0) {
+      EXPECT_LE((*timers)[i - 1].second, (*timers)[i].second);
+    }
+  }
 }
 
 TEST(Tickets, StatusRulesAndUnknownIdsAreClearErrors) {
