@@ -14,8 +14,8 @@ namespace {
 
 // One line per module; the order is the order errors are reported in.
 constexpr SectionReader kSectionReaders[] = {
-    ReadServerConfig, ReadStorageConfig, ReadDaemonConfig,
-    ReadSlaConfig,    ReadBotConfig,     ReadChannelsSection,
+    ReadServerConfig, ReadStorageConfig,   ReadDaemonConfig,    ReadSlaConfig,
+    ReadBotConfig,    ReadChannelsSection, ReadKnowledgeConfig,
 };
 
 std::string SyntaxError(const toml::parse_error& e, std::string_view origin) {

@@ -19,6 +19,7 @@
 #include "app/channels_config.h"
 #include "bot/bot_options.h"
 #include "core/result.h"
+#include "knowledge/matcher.h"
 #include "server/server_options.h"
 #include "storage/database.h"
 #include "ticketing/sla_config.h"
@@ -65,15 +66,26 @@ struct AuthConfig {
   std::chrono::milliseconds token_cache_ttl{10'000};
 };
 
+// [knowledge], app/config_knowledge.cc
+struct KnowledgeConfig {
+  // The knobs an operator tunes (candidates, thresholds, pinyin, ...); the fitted reranker weights
+  // and calibration keep their defaults.
+  knowledge::MatcherOptions matcher;
+  // How often kefud checks the knowledge tables' generation and rebuilds the live matcher when
+  // another process (kefuctl) changed them. 0 disables the check.
+  std::chrono::milliseconds refresh_interval{2000};
+};
+
 struct Config {
   server::ServerOptions server;
   StorageConfig storage;
   LogConfig log;
   DaemonConfig daemon;
   AuthConfig auth;
-  ticketing::SlaConfig sla;  // [sla], app/config_sla.cc
-  bot::BotOptions bot;       // [bot], app/config_bot.cc
-  ChannelsConfig channels;   // [[wecom.apps]] [[dingtalk.apps]], app/config_channels.cc
+  ticketing::SlaConfig sla;   // [sla], app/config_sla.cc
+  bot::BotOptions bot;        // [bot], app/config_bot.cc
+  ChannelsConfig channels;    // [[wecom.apps]] [[dingtalk.apps]], app/config_channels.cc
+  KnowledgeConfig knowledge;  // [knowledge], app/config_knowledge.cc
 };
 
 // Where the configuration comes from.

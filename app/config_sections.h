@@ -17,5 +17,6 @@ void ReadSlaConfig(const ConfigSection& root, Config& config);      // [sla], ap
 void ReadBotConfig(const ConfigSection& root, Config& config);      // [bot], app/config_bot.cc
 // [[wecom.apps]] [[dingtalk.apps]], app/config_channels.cc
 void ReadChannelsSection(const ConfigSection& root, Config& config);
+void ReadKnowledgeConfig(const ConfigSection& root, Config& config);  // app/config_knowledge.cc
 
 }  // namespace kefu::app

@@ -7,10 +7,11 @@
 #include <utility>
 
 #include "app/api_support.h"
-#include "bot/knowledge_faq_matcher.h"
+#include "app/knowledge_live.h"
 #include "knowledge/faq_io.h"
 #include "knowledge/fts5_tokenizer.h"
 #include "knowledge/sqlite_faq_store.h"
+#include "knowledge/text_normalizer.h"
 
 namespace kefu::app {
 namespace {
@@ -30,36 +31,8 @@ Result<int64_t> IntParam(const HttpRequest& r, const char* name, int64_t fallbac
   return out;
 }
 
-// The live FAQ base as the matcher sees it. Changes are applied after their commit.
-class LiveFaqs {
- public:
-  explicit LiveFaqs(knowledge::MatcherOptions options)
-      : matcher_(std::move(options)), adapter_(matcher_) {}
-
-  knowledge::Matcher& matcher() { return matcher_; }
-  void Provide(ServiceRegistry& registry) {
-    registry.Provide<knowledge::Matcher>(matcher_);
-    registry.Provide<bot::FaqMatcher>(adapter_);
-  }
-  void Reload(const std::vector<knowledge::Faq>& faqs, knowledge::LexiconEntries lexicon) {
-    matcher_.SetLexiconEntries(std::move(lexicon));
-    adapter_.Reload(faqs);
-  }
-  void Upsert(const knowledge::Faq& faq) {
-    Status s = adapter_.Upsert(faq);
-    if (!s.ok())
-      spdlog::warn("knowledge: matcher upsert failed faq_id={} error={}", faq.id, s.ToString());
-  }
-  void Remove(const std::string& id) {
-    Status s = adapter_.Remove(id);
-    if (!s.ok())
-      spdlog::warn("knowledge: matcher remove failed faq_id={} error={}", id, s.ToString());
-  }
-
- private:
-  knowledge::Matcher matcher_;
-  bot::KnowledgeFaqMatcher adapter_;
-};
+// Admin dictionary words and synonyms are short phrases.
+constexpr size_t kMaxLexiconEntryBytes = 96;
 
 Result<knowledge::LexiconEntries> LoadLexicon(knowledge::FaqStore& store, storage::Database& db) {
   knowledge::LexiconEntries e;
@@ -68,8 +41,32 @@ Result<knowledge::LexiconEntries> LoadLexicon(knowledge::FaqStore& store, storag
   return e;
 }
 
+// The string field `name` of a JSON body; kInvalidArgument naming the field otherwise.
+Result<std::string> LexiconField(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) {
+    return InvalidArgument(std::string(name) + ": required string");
+  }
+  std::string v = it->get<std::string>();
+  if (v.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument(std::string(name) + ": must not be empty");
+  }
+  if (v.size() > kMaxLexiconEntryBytes) {
+    return InvalidArgument(std::string(name) + ": at most " +
+                           std::to_string(kMaxLexiconEntryBytes) + " bytes");
+  }
+  return v;
+}
+
+// Generation of the knowledge tables around one write job, and the FAQ changes it made.
+struct Tracked {
+  int64_t before = 0, after = 0;
+  std::vector<FaqChange> changes;
+};
+
 struct ImportResult {
   size_t created = 0, updated = 0;
+  int64_t before = 0, after = 0;  // generation around the import
   std::vector<knowledge::FaqLineError> errors;
   std::vector<knowledge::Faq> stored;
 };
@@ -88,8 +85,7 @@ Result<knowledge::Faq> Merge(const knowledge::Faq& faq, const nlohmann::json& pa
 
 class KnowledgeModule final : public Module {
  public:
-  explicit KnowledgeModule(knowledge::MatcherOptions options)
-      : live_(std::make_unique<LiveFaqs>(std::move(options))) {}
+  explicit KnowledgeModule(KnowledgeConfig config) : config_(std::move(config)) {}
 
   std::string_view name() const override { return "knowledge"; }
 
@@ -104,40 +100,190 @@ class KnowledgeModule final : public Module {
   Status Init(Services& services) override {
     services_ = &services;
     store_ = std::make_unique<knowledge::SqliteFaqStore>(services.clock);
-    KEFU_RETURN_IF_ERROR(ReloadFromStore());
-    live_->Provide(services.registry);
+    live_ = std::make_unique<LiveMatcher>(
+        config_.matcher, [this] { return LoadSnapshot(); },
+        [this] {
+          return services_->reads.Read(
+              [this](storage::Database& db) { return store_->Generation(db); });
+        },
+        services.clock, config_.refresh_interval);
+    KEFU_RETURN_IF_ERROR(live_->Rebuild());
+    // The bot matches through bot::FaqMatcher (the live state). knowledge::Matcher is provided
+    // for its options only (thresholds): an empty matcher with the configured MatcherOptions.
+    options_matcher_ = std::make_unique<knowledge::Matcher>(config_.matcher);
+    services.registry.Provide<bot::FaqMatcher>(*live_);
+    services.registry.Provide<knowledge::Matcher>(*options_matcher_);
+    services.registry.Provide<knowledge::MatcherOptions>(config_.matcher);
     RegisterRoutes();
-    spdlog::info("knowledge: matcher ready faqs={} lexicon_words={}", live_->matcher().faq_count(),
-                 live_->matcher().lexicon_word_count());
+    RegisterLexiconRoutes();
+    spdlog::info("knowledge: matcher ready faqs={} lexicon_words={} generation={}",
+                 live_->faq_count(), live_->lexicon_word_count(), live_->generation());
     return Status::Ok();
+  }
+
+  Status Start() override {
+    live_->Start();
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    if (live_) live_->Stop();
   }
 
  private:
-  Status ReloadFromStore() {
-    struct Loaded {
-      std::vector<knowledge::Faq> faqs;
-      knowledge::LexiconEntries lexicon;
-    };
-    Result<Loaded> loaded = services_->reads.Read([this](storage::Database& db) -> Result<Loaded> {
-      Loaded l;
-      KEFU_ASSIGN_OR_RETURN(l.faqs, store_->LoadAll(db));
-      KEFU_ASSIGN_OR_RETURN(l.lexicon, LoadLexicon(*store_, db));
-      return l;
+  Result<KnowledgeSnapshot> LoadSnapshot() {
+    return services_->reads.Read([this](storage::Database& db) -> Result<KnowledgeSnapshot> {
+      KnowledgeSnapshot snap;
+      KEFU_ASSIGN_OR_RETURN(snap.generation, store_->Generation(db));
+      KEFU_ASSIGN_OR_RETURN(snap.faqs, store_->LoadAll(db));
+      KEFU_ASSIGN_OR_RETURN(snap.lexicon, LoadLexicon(*store_, db));
+      return snap;
     });
-    if (!loaded.ok()) return loaded.status();
-    live_->Reload(loaded->faqs, std::move(loaded->lexicon));
-    return Status::Ok();
   }
 
-  // Runs `write` on the writer; after the commit, `apply` updates the matcher, then the response
-  // goes out.
-  void Write(std::function<Result<HttpResponse>(storage::Database&)> write,
-             std::function<void()> apply, HttpResponder respond) {
+  // Runs `write` on the writer between two reads of the generation; after the commit the FAQ
+  // changes it recorded are applied to the live matcher, then the response goes out.
+  void WriteFaqs(
+      std::function<Result<HttpResponse>(storage::Database&, std::vector<FaqChange>&)> write,
+      HttpResponder respond) {
+    auto tracked = std::make_shared<Tracked>();
+    RespondWithWrite(
+        *services_,
+        [this, write = std::move(write), tracked](storage::Database& db) -> Result<HttpResponse> {
+          KEFU_ASSIGN_OR_RETURN(tracked->before, store_->Generation(db));
+          KEFU_ASSIGN_OR_RETURN(HttpResponse r, write(db, tracked->changes));
+          KEFU_ASSIGN_OR_RETURN(tracked->after, store_->Generation(db));
+          return r;
+        },
+        [this, tracked, respond = std::move(respond)](HttpResponse r) {
+          if (r.status < 300) live_->Apply(tracked->changes, tracked->before, tracked->after);
+          respond(std::move(r));
+        });
+  }
+
+  // After a committed write, rebuilds the live matcher off the I/O thread, then responds (the
+  // change is visible to the next match). If the rebuild fails or cannot be scheduled, the
+  // periodic refresh retries it (the stored generation moved).
+  void RebuildThenRespond(HttpResponse r, HttpResponder respond) {
+    auto shared = std::make_shared<HttpResponder>(std::move(respond));
+    auto response = std::make_shared<HttpResponse>(std::move(r));
+    const bool posted = services_->workers.Post([this, shared, response] {
+      if (Status s = live_->Rebuild(); !s.ok()) {
+        spdlog::warn("knowledge: matcher rebuild failed error={}", s.ToString());
+      }
+      (*shared)(std::move(*response));
+    });
+    if (!posted) (*shared)(std::move(*response));
+  }
+
+  // Runs a lexicon write; on success rebuilds the matcher before responding.
+  void WriteLexicon(std::function<Result<HttpResponse>(storage::Database&)> write,
+                    HttpResponder respond) {
     RespondWithWrite(*services_, std::move(write),
-                     [apply = std::move(apply), respond = std::move(respond)](HttpResponse r) {
-                       if (r.status < 300 && apply) apply();
-                       respond(std::move(r));
+                     [this, respond = std::move(respond)](HttpResponse r) mutable {
+                       if (r.status >= 300) return respond(std::move(r));
+                       RebuildThenRespond(std::move(r), std::move(respond));
                      });
+  }
+
+  void RegisterLexiconRoutes() {
+    server::Router& router = services_->router;
+    const auto admin = server::RouteOptions::Role("admin");
+    const auto supervisor = server::RouteOptions::Role("supervisor");
+
+    router.Add(
+        "GET", "/api/v1/knowledge/dictionary",
+        [this](HttpRequest&, HttpResponder respond) {
+          RespondWithRead(
+              *services_,
+              [this](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_ASSIGN_OR_RETURN(std::vector<std::string> words, store_->DictionaryWords(db));
+                return JsonResponse({{"words", words}});
+              },
+              std::move(respond));
+        },
+        supervisor);
+
+    router.Add(
+        "POST", "/api/v1/knowledge/dictionary",
+        [this](HttpRequest& req, HttpResponder respond) {
+          auto body = ParseJsonBody(req);
+          if (!body.ok()) return respond(HttpResponse::Error(body.status()));
+          auto word = LexiconField(*body, "word");
+          if (!word.ok()) return respond(HttpResponse::Error(word.status()));
+          WriteLexicon(
+              [this, w = *word](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_RETURN_IF_ERROR(store_->AddDictionaryWord(db, w));
+                return JsonResponse({{"word", knowledge::NormalizeToUtf8(w)}}, 201);
+              },
+              std::move(respond));
+        },
+        admin);
+
+    router.Add(
+        "DELETE", "/api/v1/knowledge/dictionary/{word}",
+        [this](HttpRequest& req, HttpResponder respond) {
+          WriteLexicon(
+              [this, w = req.path_params["word"]](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_RETURN_IF_ERROR(store_->RemoveDictionaryWord(db, w));
+                HttpResponse r;
+                r.status = 204;
+                return r;
+              },
+              std::move(respond));
+        },
+        admin);
+
+    router.Add(
+        "GET", "/api/v1/knowledge/synonyms",
+        [this](HttpRequest&, HttpResponder respond) {
+          RespondWithRead(
+              *services_,
+              [this](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_ASSIGN_OR_RETURN(auto synonyms, store_->Synonyms(db));
+                nlohmann::json items = nlohmann::json::array();
+                for (const auto& [variant, canonical] : synonyms)
+                  items.push_back({{"variant", variant}, {"canonical", canonical}});
+                return JsonResponse({{"synonyms", std::move(items)}});
+              },
+              std::move(respond));
+        },
+        supervisor);
+
+    router.Add(
+        "POST", "/api/v1/knowledge/synonyms",
+        [this](HttpRequest& req, HttpResponder respond) {
+          auto body = ParseJsonBody(req);
+          if (!body.ok()) return respond(HttpResponse::Error(body.status()));
+          auto variant = LexiconField(*body, "variant");
+          if (!variant.ok()) return respond(HttpResponse::Error(variant.status()));
+          auto canonical = LexiconField(*body, "canonical");
+          if (!canonical.ok()) return respond(HttpResponse::Error(canonical.status()));
+          WriteLexicon(
+              [this, v = *variant, c = *canonical](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_RETURN_IF_ERROR(store_->AddSynonym(db, v, c));
+                return JsonResponse({{"variant", knowledge::NormalizeToUtf8(v)},
+                                     {"canonical", knowledge::NormalizeToUtf8(c)}},
+                                    201);
+              },
+              std::move(respond));
+        },
+        admin);
+
+    router.Add(
+        "DELETE", "/api/v1/knowledge/synonyms/{variant}",
+        [this](HttpRequest& req, HttpResponder respond) {
+          WriteLexicon(
+              [this,
+               v = req.path_params["variant"]](storage::Database& db) -> Result<HttpResponse> {
+                KEFU_RETURN_IF_ERROR(store_->RemoveSynonym(db, v));
+                HttpResponse r;
+                r.status = 204;
+                return r;
+              },
+              std::move(respond));
+        },
+        admin);
   }
 
   void RegisterRoutes() {
@@ -186,13 +332,14 @@ class KnowledgeModule final : public Module {
           if (!body.ok()) return respond(HttpResponse::Error(body.status()));
           auto faq = knowledge::FaqFromJson(*body);
           if (!faq.ok()) return respond(HttpResponse::Error(faq.status()));
-          auto stored = std::make_shared<knowledge::Faq>();
-          Write(
-              [this, f = *faq, stored](storage::Database& db) -> Result<HttpResponse> {
-                KEFU_ASSIGN_OR_RETURN(*stored, store_->Create(db, f));
-                return JsonResponse(knowledge::FaqToJson(*stored), 201);
+          WriteFaqs(
+              [this, f = *faq](storage::Database& db,
+                               std::vector<FaqChange>& changes) -> Result<HttpResponse> {
+                KEFU_ASSIGN_OR_RETURN(knowledge::Faq stored, store_->Create(db, f));
+                changes.push_back({stored, {}});
+                return JsonResponse(knowledge::FaqToJson(stored), 201);
               },
-              [this, stored] { live_->Upsert(*stored); }, std::move(respond));
+              std::move(respond));
         },
         admin);
 
@@ -223,13 +370,14 @@ class KnowledgeModule final : public Module {
             return respond(HttpResponse::Error(InvalidArgument("id: must match the URL")));
           }
           faq->id = id;
-          auto stored = std::make_shared<knowledge::Faq>();
-          Write(
-              [this, f = *faq, stored](storage::Database& db) -> Result<HttpResponse> {
-                KEFU_ASSIGN_OR_RETURN(*stored, store_->Update(db, f));
-                return JsonResponse(knowledge::FaqToJson(*stored));
+          WriteFaqs(
+              [this, f = *faq](storage::Database& db,
+                               std::vector<FaqChange>& changes) -> Result<HttpResponse> {
+                KEFU_ASSIGN_OR_RETURN(knowledge::Faq stored, store_->Update(db, f));
+                changes.push_back({stored, {}});
+                return JsonResponse(knowledge::FaqToJson(stored));
               },
-              [this, stored] { live_->Upsert(*stored); }, std::move(respond));
+              std::move(respond));
         },
         admin);
 
@@ -239,15 +387,16 @@ class KnowledgeModule final : public Module {
           const std::string id = req.path_params["id"];
           auto body = ParseJsonBody(req);
           if (!body.ok()) return respond(HttpResponse::Error(body.status()));
-          auto stored = std::make_shared<knowledge::Faq>();
-          Write(
-              [this, id, patch = *body, stored](storage::Database& db) -> Result<HttpResponse> {
+          WriteFaqs(
+              [this, id, patch = *body](storage::Database& db,
+                                        std::vector<FaqChange>& changes) -> Result<HttpResponse> {
                 KEFU_ASSIGN_OR_RETURN(knowledge::Faq old, store_->Get(db, id));
                 KEFU_ASSIGN_OR_RETURN(knowledge::Faq merged, Merge(old, patch));
-                KEFU_ASSIGN_OR_RETURN(*stored, store_->Update(db, merged));
-                return JsonResponse(knowledge::FaqToJson(*stored));
+                KEFU_ASSIGN_OR_RETURN(knowledge::Faq stored, store_->Update(db, merged));
+                changes.push_back({stored, {}});
+                return JsonResponse(knowledge::FaqToJson(stored));
               },
-              [this, stored] { live_->Upsert(*stored); }, std::move(respond));
+              std::move(respond));
         },
         admin);
 
@@ -255,14 +404,16 @@ class KnowledgeModule final : public Module {
         "DELETE", "/api/v1/faqs/{id}",
         [this](HttpRequest& req, HttpResponder respond) {
           const std::string id = req.path_params["id"];
-          Write(
-              [this, id](storage::Database& db) -> Result<HttpResponse> {
+          WriteFaqs(
+              [this, id](storage::Database& db,
+                         std::vector<FaqChange>& changes) -> Result<HttpResponse> {
                 KEFU_RETURN_IF_ERROR(store_->Delete(db, id));
+                changes.push_back({{}, id});
                 HttpResponse r;
                 r.status = 204;
                 return r;
               },
-              [this, id] { live_->Remove(id); }, std::move(respond));
+              std::move(respond));
         },
         admin);
 
@@ -275,14 +426,15 @@ class KnowledgeModule final : public Module {
           if (q == body->end() || !q->is_string()) {
             return respond(HttpResponse::Error(InvalidArgument("question: required string")));
           }
-          auto stored = std::make_shared<knowledge::Faq>();
-          Write(
-              [this, id, question = q->get<std::string>(),
-               stored](storage::Database& db) -> Result<HttpResponse> {
-                KEFU_ASSIGN_OR_RETURN(*stored, store_->AddSimilarQuestion(db, id, question));
-                return JsonResponse(knowledge::FaqToJson(*stored));
+          WriteFaqs(
+              [this, id, question = q->get<std::string>()](
+                  storage::Database& db, std::vector<FaqChange>& changes) -> Result<HttpResponse> {
+                KEFU_ASSIGN_OR_RETURN(knowledge::Faq stored,
+                                      store_->AddSimilarQuestion(db, id, question));
+                changes.push_back({stored, {}});
+                return JsonResponse(knowledge::FaqToJson(stored));
               },
-              [this, stored] { live_->Upsert(*stored); }, std::move(respond));
+              std::move(respond));
         });
 
     router.AddSync("GET", "/api/v1/faq-match", [this](HttpRequest& req) {
@@ -291,7 +443,7 @@ class KnowledgeModule final : public Module {
       if (!k.ok()) return HttpResponse::Error(k.status());
       if (*k < 1 || *k > 50) return HttpResponse::Error(InvalidArgument("k: must be 1..50"));
       nlohmann::json items = nlohmann::json::array();
-      for (const auto& m : live_->matcher().Match(q, static_cast<size_t>(*k))) {
+      for (const auto& m : live_->Match(q, static_cast<size_t>(*k))) {
         items.push_back({{"faq_id", m.faq_id},
                          {"matched_question", m.matched_question},
                          {"score", m.score},
@@ -338,6 +490,7 @@ class KnowledgeModule final : public Module {
         *services_,
         [this, parsed = std::move(parsed), result,
          respond_with](storage::Database& db) -> Result<HttpResponse> {
+          KEFU_ASSIGN_OR_RETURN(result->before, store_->Generation(db));
           for (size_t i = 0; i < parsed.faqs.size(); ++i) {
             const knowledge::Faq& f = parsed.faqs[i];
             Result<knowledge::Faq> stored = InvalidArgument("not stored");
@@ -360,42 +513,35 @@ class KnowledgeModule final : public Module {
             ++(updated ? result->updated : result->created);
             result->stored.push_back(std::move(stored).value());
           }
+          KEFU_ASSIGN_OR_RETURN(result->after, store_->Generation(db));
           return respond_with(result->stored.size());
         },
         [this, result, respond = std::move(respond)](HttpResponse r) mutable {
           if (r.status >= 300) return respond(std::move(r));
           if (result->stored.size() <= kRebuildAfterImportOf) {
+            std::vector<FaqChange> changes;
             for (const auto& f : result->stored)
-              live_->Upsert(f);
+              changes.push_back({f, {}});
+            live_->Apply(changes, result->before, result->after);
             return respond(std::move(r));
           }
           // A bulk import rebuilds the matcher (re-learning the vocabulary) before answering,
           // off the writer thread.
-          auto shared = std::make_shared<HttpResponder>(std::move(respond));
-          auto response = std::make_shared<HttpResponse>(std::move(r));
-          const bool posted = services_->workers.Post([this, shared, response] {
-            if (Status s = ReloadFromStore(); !s.ok()) {
-              spdlog::warn("knowledge: reload after import failed error={}", s.ToString());
-            }
-            (*shared)(std::move(*response));
-          });
-          if (!posted) {
-            for (const auto& f : result->stored)
-              live_->Upsert(f);
-            (*shared)(std::move(*response));
-          }
+          RebuildThenRespond(std::move(r), std::move(respond));
         });
   }
 
-  std::unique_ptr<LiveFaqs> live_;
+  KnowledgeConfig config_;
   Services* services_ = nullptr;
   std::unique_ptr<knowledge::SqliteFaqStore> store_;
+  std::unique_ptr<LiveMatcher> live_;
+  std::unique_ptr<knowledge::Matcher> options_matcher_;
 };
 
 }  // namespace
 
-std::unique_ptr<Module> MakeKnowledgeModule(knowledge::MatcherOptions options) {
-  return std::make_unique<KnowledgeModule>(std::move(options));
+std::unique_ptr<Module> MakeKnowledgeModule(KnowledgeConfig config) {
+  return std::make_unique<KnowledgeModule>(std::move(config));
 }
 
 }  // namespace kefu::app

@@ -13,7 +13,7 @@ namespace kefu::app {
 std::vector<std::unique_ptr<Module>> MakeModules(const Config& config) {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(MakeAppModule());
-  modules.push_back(MakeKnowledgeModule());
+  modules.push_back(MakeKnowledgeModule(config.knowledge));
   modules.push_back(MakeTicketingModule());
   modules.push_back(MakeBotModule(config.bot));
   modules.push_back(MakeChannelsModule(config.channels));
