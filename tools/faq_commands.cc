@@ -13,6 +13,7 @@
 #include "knowledge/fts5_tokenizer.h"
 #include "knowledge/matcher.h"
 #include "knowledge/sqlite_faq_store.h"
+#include "knowledge/text_normalizer.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
 
@@ -162,7 +163,9 @@ int Match(CommandContext& ctx, const std::string& query, int k) {
   knowledge::LexiconEntries lexicon;
   if (auto w = store.DictionaryWords(**db); w.ok()) lexicon.words = std::move(w).value();
   if (auto s = store.Synonyms(**db); s.ok()) lexicon.synonyms = std::move(s).value();
-  knowledge::Matcher matcher;
+  auto config = ctx.Config();
+  if (!config.ok()) return ctx.Fail(config.status());
+  knowledge::Matcher matcher((*config)->knowledge.matcher);
   matcher.Rebuild(*faqs, lexicon);
   std::map<std::string, std::string> standard;
   for (const auto& f : *faqs)
@@ -188,6 +191,95 @@ int Match(CommandContext& ctx, const std::string& query, int k) {
     if (m.matched_question != standard[m.faq_id])
       ctx.out() << "  (via: " << m.matched_question << ")";
     ctx.out() << '\n';
+  }
+  return kExitOk;
+}
+
+// kefuctl faq dict|synonym: the admin lexicon, written like the REST API writes it (the stored
+// generation moves, so a running kefud rebuilds its matcher within refresh_interval_s).
+Result<storage::Database*> LexiconDatabase(CommandContext& ctx, bool writable) {
+  auto db = writable ? ctx.WriteDatabase() : ctx.ReadDatabase();
+  if (!db.ok()) return db.status();
+  KEFU_RETURN_IF_ERROR(PrepareKnowledge(**db, writable));
+  return *db;
+}
+
+int DictAdd(CommandContext& ctx, const std::string& word) {
+  auto db = LexiconDatabase(ctx, true);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  if (Status s = store.AddDictionaryWord(**db, word); !s.ok()) return ctx.Fail(s);
+  const std::string stored = knowledge::NormalizeToUtf8(word);
+  if (ctx.json()) {
+    ctx.PrintJson({{"word", stored}});
+  } else {
+    ctx.out() << "added word " << stored << '\n';
+  }
+  return kExitOk;
+}
+
+int DictRemove(CommandContext& ctx, const std::string& word) {
+  auto db = LexiconDatabase(ctx, true);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  if (Status s = store.RemoveDictionaryWord(**db, word); !s.ok()) return ctx.Fail(s);
+  if (!ctx.json()) ctx.out() << "removed word " << knowledge::NormalizeToUtf8(word) << '\n';
+  return kExitOk;
+}
+
+int DictList(CommandContext& ctx) {
+  auto db = LexiconDatabase(ctx, false);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  auto words = store.DictionaryWords(**db);
+  if (!words.ok()) return ctx.Fail(words.status());
+  if (ctx.json()) {
+    ctx.PrintJson({{"words", *words}});
+  } else {
+    for (const auto& w : *words)
+      ctx.out() << w << '\n';
+  }
+  return kExitOk;
+}
+
+int SynonymAdd(CommandContext& ctx, const std::string& variant, const std::string& canonical) {
+  auto db = LexiconDatabase(ctx, true);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  if (Status s = store.AddSynonym(**db, variant, canonical); !s.ok()) return ctx.Fail(s);
+  const std::string v = knowledge::NormalizeToUtf8(variant);
+  const std::string c = knowledge::NormalizeToUtf8(canonical);
+  if (ctx.json()) {
+    ctx.PrintJson({{"variant", v}, {"canonical", c}});
+  } else {
+    ctx.out() << "added synonym " << v << " -> " << c << '\n';
+  }
+  return kExitOk;
+}
+
+int SynonymRemove(CommandContext& ctx, const std::string& variant) {
+  auto db = LexiconDatabase(ctx, true);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  if (Status s = store.RemoveSynonym(**db, variant); !s.ok()) return ctx.Fail(s);
+  if (!ctx.json()) ctx.out() << "removed synonym " << knowledge::NormalizeToUtf8(variant) << '\n';
+  return kExitOk;
+}
+
+int SynonymList(CommandContext& ctx) {
+  auto db = LexiconDatabase(ctx, false);
+  if (!db.ok()) return ctx.Fail(db.status());
+  knowledge::SqliteFaqStore store(ctx.clock());
+  auto synonyms = store.Synonyms(**db);
+  if (!synonyms.ok()) return ctx.Fail(synonyms.status());
+  if (ctx.json()) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& [v, c] : *synonyms)
+      items.push_back({{"variant", v}, {"canonical", c}});
+    ctx.PrintJson({{"synonyms", std::move(items)}});
+  } else {
+    for (const auto& [v, c] : *synonyms)
+      ctx.out() << v << " -> " << c << '\n';
   }
   return kExitOk;
 }
@@ -250,7 +342,8 @@ int Eval(CommandContext& ctx, const std::string& faq_path, const std::string& qu
 }  // namespace
 
 void RegisterFaqCommands(CLI::App& kefuctl, CommandContext& ctx) {
-  CLI::App* faq = kefuctl.add_subcommand("faq", "FAQ base: import, export, match, eval");
+  CLI::App* faq =
+      kefuctl.add_subcommand("faq", "FAQ base: import, export, match, eval, dict, synonym");
   faq->require_subcommand(1);
 
   struct ImportArgs {
@@ -299,6 +392,41 @@ eval->add_option("--queries", va->queries, "Queries JSONL ({\"query\", \"faq_id\
 eval->add_option("--adjudicated", va->adjudicated, "Adjudicated sample JSONL");
 eval->callback([&ctx, va] {
   ctx.SetAction([&ctx, va] { return Eval(ctx, va->faq, va->queries, va->adjudicated); });
+});
+
+struct LexiconArgs {
+  std::string word, variant, canonical;
+};
+auto la = std::make_shared<LexiconArgs>();
+CLI::App* dict = faq->add_subcommand("dict", "Admin dictionary words: add, remove, list");
+dict->require_subcommand(1);
+CLI::App* dict_add = dict->add_subcommand("add", "Add a dictionary word");
+dict_add->add_option("WORD", la->word, "Word (2+ characters)")->required();
+dict_add->callback([&ctx, la] { ctx.SetAction([&ctx, la] { return DictAdd(ctx, la->word); }); });
+CLI::App* dict_remove = dict->add_subcommand("remove", "Remove a dictionary word");
+dict_remove->add_option("WORD", la->word, "Word")->required();
+dict_remove->callback([&ctx, la] {
+  ctx.SetAction([&ctx, la] { return DictRemove(ctx, la->word); });
+});
+dict->add_subcommand("list", "List dictionary words")->callback([&ctx] {
+  ctx.SetAction([&ctx] { return DictList(ctx); });
+});
+
+CLI::App* synonym = faq->add_subcommand("synonym", "Admin synonyms: add, remove, list");
+synonym->require_subcommand(1);
+CLI::App* syn_add = synonym->add_subcommand("add", "Map VARIANT to CANONICAL (e.g. 退钱 退款)");
+syn_add->add_option("VARIANT", la->variant, "What customers write")->required();
+syn_add->add_option("CANONICAL", la->canonical, "What the FAQ base says")->required();
+syn_add->callback([&ctx, la] {
+  ctx.SetAction([&ctx, la] { return SynonymAdd(ctx, la->variant, la->canonical); });
+});
+CLI::App* syn_remove = synonym->add_subcommand("remove", "Remove the synonym of VARIANT");
+syn_remove->add_option("VARIANT", la->variant, "Variant")->required();
+syn_remove->callback([&ctx, la] {
+  ctx.SetAction([&ctx, la] { return SynonymRemove(ctx, la->variant); });
+});
+synonym->add_subcommand("list", "List synonyms")->callback([&ctx] {
+  ctx.SetAction([&ctx] { return SynonymList(ctx); });
 });
 }
 
