@@ -27,7 +27,7 @@ constexpr char kCountSent[] =
     "AND state = 'sent' AND sent_ms >= ?";
 constexpr char kMarkSent[] =
     "UPDATE channel_outbox SET state = 'sent', attempts = attempts + 1, sent_ms = ?, "
-    "last_error = '', updated_ms = ? WHERE id = ?";
+    "last_error = ?, updated_ms = ? WHERE id = ?";
 constexpr char kMarkRetry[] =
     "UPDATE channel_outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ?, "
     "updated_ms = ? WHERE id = ?";
@@ -172,7 +172,7 @@ Status OutboxDispatcher::Record(const OutboxRow& row, const SendOutcome& outcome
       result = "sent";
       s = writer_.Run([&](storage::Database& db) -> Status {
         KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kMarkSent));
-        KEFU_RETURN_IF_ERROR(st->BindAll(now_ms, now_ms, row.id));
+        KEFU_RETURN_IF_ERROR(st->BindAll(now_ms, outcome.error, now_ms, row.id));
         return st->Run();
       });
       break;
@@ -247,9 +247,10 @@ void OutboxDispatcher::SendDestination(std::vector<OutboxRow> rows, int* sent) {
     }
     ChannelSender* sender = it->second;
     auto limits = sender->Limits(row);
+    const int sends = sender->PlatformSends(row);
     std::optional<TimePoint> wait;
     for (const auto& [key, limit] : limits) {
-      wait = limiter_.TryAcquire(key, limit, now);
+      wait = limiter_.TryAcquire(key, limit, now, sends);
       if (wait) break;
     }
     if (wait) {

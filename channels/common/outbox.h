@@ -79,7 +79,7 @@ Result<int> CountSentSince(storage::Database& db, std::string_view channel, std:
 // What a channel sender reports for one attempt.
 struct SendOutcome {
   enum class Kind {
-    kSent,         // delivered
+    kSent,         // delivered (or, kf, maybe delivered: `error` notes it and is kept)
     kRetry,        // transient (timeout, 5xx, -1 busy): backoff and retry, counts an attempt
     kRateLimited,  // platform said too fast (45009/130101): wait `retry_at`, no attempt counted
     kHold,         // policy forbids sending now (kf 48 h / 5 messages): held and reported
@@ -97,6 +97,8 @@ class ChannelSender {
   virtual ~ChannelSender() = default;
   // Rate-limit keys for a row (all must have capacity before a send).
   virtual std::vector<std::pair<std::string, RateLimit>> Limits(const OutboxRow& row) = 0;
+  // Platform calls Send makes for the row (one per split part); each counts against the limits.
+  virtual int PlatformSends(const OutboxRow& /*row*/) { return 1; }
   // Policy check before a send (e.g. the kf 48 h / 5-message window), on a read connection.
   // A reason holds the row (state held, reason in last_error); nullopt lets it go.
   virtual std::optional<std::string> HoldReason(storage::Database& read_db, const OutboxRow& row,

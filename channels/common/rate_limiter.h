@@ -24,10 +24,12 @@ struct RateLimit {
 // Thread-safe (one mutex guarding `keys_`).
 class RateLimiter {
  public:
-  // Records a send at `now` and returns nullopt if allowed; otherwise records nothing and returns
-  // the time at which the key has capacity again.
-  std::optional<TimePoint> TryAcquire(const std::string& key, const RateLimit& limit,
-                                      TimePoint now);
+  // Records `sends` platform sends at `now` (a message split into parts is several sends) and
+  // returns nullopt if they all fit in the window; otherwise records nothing and returns the time
+  // at which the key has capacity for them. More than `limit.limit` sends fit only into an empty
+  // window (they are never refused forever).
+  std::optional<TimePoint> TryAcquire(const std::string& key, const RateLimit& limit, TimePoint now,
+                                      int sends = 1);
   // Blocks `key` until `until` (platform said we are too fast).
   void Penalise(const std::string& key, TimePoint until);
   // Drops bookkeeping for keys idle for longer than `idle`.

@@ -1,5 +1,7 @@
 #include "channels/dingtalk/dingtalk_sender.h"
 
+#include <algorithm>
+
 #include "channels/common/text_split.h"
 
 namespace kefu::channels::dingtalk {
@@ -143,6 +145,11 @@ SendOutcome DingtalkSender::SendPart(const OutboxRow& row, const nlohmann::json&
     return {K::kDead, "http " + std::to_string(res->status) + " " + res->body.substr(0, 200), {}};
   }
   return {};
+}
+
+int DingtalkSender::PlatformSends(const OutboxRow& row) {
+  return static_cast<int>(
+      std::max<size_t>(1, SplitUtf8(row.message.content, kMaxTextBytes).size()));
 }
 
 SendOutcome DingtalkSender::Send(const OutboxRow& row) {

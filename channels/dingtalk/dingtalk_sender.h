@@ -35,6 +35,7 @@ class DingtalkSender : public ChannelSender {
   DingtalkSender(const DingtalkAppConfig& app, DingtalkApi& api, HttpClient& http,
                  const Clock& clock);
   std::vector<std::pair<std::string, RateLimit>> Limits(const OutboxRow& row) override;
+  int PlatformSends(const OutboxRow& row) override;
   std::optional<std::string> HoldReason(storage::Database& db, const OutboxRow& row,
                                         TimePoint now) override;
   SendOutcome Send(const OutboxRow& row) override;

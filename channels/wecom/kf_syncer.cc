@@ -4,6 +4,8 @@
 
 #include <future>
 
+#include "channels/wecom/wecom_sender.h"
+
 namespace kefu::channels::wecom {
 namespace {
 
@@ -109,11 +111,13 @@ Result<int> KfSyncer::SyncNow(const std::string& open_kfid, const std::string& c
       return Unavailable("kf/sync_msg: " + std::to_string(reply.errcode) + " " + reply.errmsg);
     }
     std::vector<InboundMessage> msgs;
+    std::vector<nlohmann::json> send_failures;  // msg_send_fail events of this page
     int64_t now = clock_.NowUnixMs();
     if (reply.body.contains("msg_list") && reply.body["msg_list"].is_array()) {
       for (const auto& item : reply.body["msg_list"]) {
         if (!item.is_object() || item.value("msgid", std::string()).empty()) continue;
         msgs.push_back(KfItemToInbound(app_, corp_id_, item, now));
+        if (msgs.back().event == "msg_send_fail") send_failures.push_back(item);
       }
     }
     std::string next = reply.body.value("next_cursor", cur);
@@ -121,6 +125,15 @@ Result<int> KfSyncer::SyncNow(const std::string& open_kfid, const std::string& c
     recorder_.RecordBatch(
         std::move(msgs),
         [&, next, now](storage::Database& db) -> Status {
+          for (const auto& item : send_failures) {
+            const auto& ev = item["event"];
+            std::string user = ev.value("external_userid", item.value("external_userid", ""));
+            int64_t event_ms = item.value("send_time", int64_t{0}) * 1000;
+            KEFU_RETURN_IF_ERROR(ApplyKfSendFailure(db, app_, user,
+                                                    ev.value("fail_msgid", std::string()),
+                                                    ev.value("fail_type", 0), event_ms, now)
+                                     .status());
+          }
           KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kUpsertCursor));
           KEFU_RETURN_IF_ERROR(st->BindAll(app_, open_kfid, next, now));
           return st->Run();

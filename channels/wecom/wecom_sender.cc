@@ -1,5 +1,7 @@
 #include "channels/wecom/wecom_sender.h"
 
+#include <algorithm>
+
 #include "channels/common/inbound.h"
 #include "channels/common/text_split.h"
 #include "channels/common/wx_crypto.h"
@@ -7,6 +9,57 @@
 namespace kefu::channels::wecom {
 
 constexpr size_t kMaxTextBytes = 2048;
+
+namespace {
+
+constexpr char kRecentKfSent[] =
+    "SELECT id, idempotency_key, content FROM channel_outbox WHERE channel = 'wecom_kf' AND "
+    "app = ? AND destination = ? AND state = 'sent' AND updated_ms <= ? ORDER BY id DESC LIMIT 50";
+constexpr char kRequeue[] =
+    "UPDATE channel_outbox SET state = 'pending', next_attempt_ms = ?, last_error = ?, "
+    "updated_ms = ? WHERE id = ?";
+constexpr char kSetState[] =
+    "UPDATE channel_outbox SET state = ?, last_error = ?, updated_ms = ? WHERE id = ?";
+
+}  // namespace
+
+std::string KfMsgId(std::string_view idempotency_key, size_t part) {
+  std::string seed(idempotency_key);
+  seed += '#';
+  seed += std::to_string(part);
+  return Sha256Hex(seed).substr(0, 32);
+}
+
+Result<bool> ApplyKfSendFailure(storage::Database& db, std::string_view app,
+                                std::string_view external_userid, std::string_view fail_msgid,
+                                int fail_type, int64_t event_ms, int64_t now_ms) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * find, db.Prepare(kRecentKfSent));
+  KEFU_RETURN_IF_ERROR(find->BindAll(app, external_userid, event_ms));
+  std::optional<int64_t> row_id;
+  while (!row_id) {
+    KEFU_ASSIGN_OR_RETURN(bool row, find->Step());
+    if (!row) break;
+    std::string key = find->ColumnText(1);
+    size_t parts = std::max<size_t>(1, SplitUtf8(find->ColumnText(2), kMaxTextBytes).size());
+    for (size_t i = 0; i < parts && !row_id; ++i) {
+      if (KfMsgId(key, i) == fail_msgid) row_id = find->ColumnInt64(0);
+    }
+  }
+  find->Reset();
+  if (!row_id) return false;
+  std::string reason = "msg_send_fail fail_type=" + std::to_string(fail_type);
+  if (fail_type == 0) {
+    KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kRequeue));
+    KEFU_RETURN_IF_ERROR(st->BindAll(now_ms, reason, now_ms, *row_id));
+    KEFU_RETURN_IF_ERROR(st->Run());
+    return true;
+  }
+  const char* state = (fail_type == 4 || fail_type == 6) ? "held" : "dead";
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSetState));
+  KEFU_RETURN_IF_ERROR(st->BindAll(state, reason, now_ms, *row_id));
+  KEFU_RETURN_IF_ERROR(st->Run());
+  return true;
+}
 
 SendOutcome Classify(const Result<ApiReply>& reply, TimePoint now) {
   using K = SendOutcome::Kind;
@@ -42,6 +95,11 @@ std::vector<std::pair<std::string, RateLimit>> WecomSender::Limits(const OutboxR
            RateLimit{app_.per_member_per_minute, std::chrono::seconds(60)}}};
 }
 
+int WecomSender::PlatformSends(const OutboxRow& row) {
+  return static_cast<int>(
+      std::max<size_t>(1, SplitUtf8(row.message.content, kMaxTextBytes).size()));
+}
+
 std::optional<std::string> WecomSender::HoldReason(storage::Database&, const OutboxRow&,
                                                    TimePoint) {
   return std::nullopt;
@@ -71,6 +129,11 @@ std::vector<std::pair<std::string, RateLimit>> KfSender::Limits(const OutboxRow&
            RateLimit{kMaxRepliesPerTurn, std::chrono::seconds(1)}}};
 }
 
+int KfSender::PlatformSends(const OutboxRow& row) {
+  return static_cast<int>(
+      std::max<size_t>(1, SplitUtf8(row.message.content, kMaxTextBytes).size()));
+}
+
 std::optional<std::string> KfSender::HoldReason(storage::Database& db, const OutboxRow& row,
                                                 TimePoint now) {
   auto last = LastInboundTime(db, "wecom_kf", app_.name, row.message.destination);
@@ -94,16 +157,27 @@ SendOutcome KfSender::Send(const OutboxRow& row) {
   // Merge into one message where possible: the per-turn quota is 5 messages.
   auto parts = SplitUtf8(row.message.content, kMaxTextBytes);
   if (parts.empty()) return {SendOutcome::Kind::kDead, "44004 empty content", {}};
+  std::string unconfirmed;
   for (size_t i = 0; i < parts.size(); ++i) {
-    std::string msgid =
-        Sha256Hex(row.message.idempotency_key + "#" + std::to_string(i)).substr(0, 32);
+    std::string msgid = KfMsgId(row.message.idempotency_key, i);
     nlohmann::json body = {{"touser", row.message.destination},
                            {"open_kfid", open_kfid},
                            {"msgid", msgid},
                            {"msgtype", "text"},
                            {"text", {{"content", parts[i]}}}};
-    SendOutcome o = Classify(api_.Post("/cgi-bin/kf/send_msg", body), clock_.Now());
+    auto reply = api_.Post("/cgi-bin/kf/send_msg", body);
+    if (!reply.ok() && reply.status().code() == StatusCode::kDeadlineExceeded) {
+      // Maybe delivered: never resent blindly; msg_send_fail for this msgid sends it again.
+      unconfirmed += (unconfirmed.empty() ? "" : ",") + msgid;
+      continue;
+    }
+    SendOutcome o = Classify(reply, clock_.Now());
     if (o.kind != SendOutcome::Kind::kSent) return o;
+  }
+  if (!unconfirmed.empty()) {
+    return {SendOutcome::Kind::kSent,
+            "kf/send_msg timed out, not resent unless msg_send_fail reports msgid " + unconfirmed,
+            {}};
   }
   return {};
 }

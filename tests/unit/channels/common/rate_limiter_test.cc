@@ -36,6 +36,43 @@ TEST(RateLimiter, HundredSendsToOneMemberNeverExceedThirtyInAnyMinute) {
   }
 }
 
+TEST(RateLimiter, EachSplitPartCountsAsOnePlatformSend) {
+  FakeClock clock;
+  RateLimiter limiter;
+  RateLimit limit{30, seconds(60)};
+  TimePoint start = clock.Now();
+  for (int i = 0; i < 10; ++i) {  // ten messages of three parts: 30 sends
+    EXPECT_FALSE(limiter.TryAcquire("k", limit, clock.Now(), 3)) << i;
+    clock.Advance(seconds(1));
+  }
+  auto wait = limiter.TryAcquire("k", limit, clock.Now(), 1);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, start + seconds(60));  // the first message's three parts leave together
+  clock.Set(start + seconds(60));
+  EXPECT_FALSE(limiter.TryAcquire("k", limit, clock.Now(), 3));
+  // Two parts need two free slots: at 61 s only the second message's parts have left.
+  clock.Set(start + seconds(61));
+  EXPECT_FALSE(limiter.TryAcquire("k", limit, clock.Now(), 2));
+  auto full = limiter.TryAcquire("k", limit, clock.Now(), 2);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(*full, start + seconds(62));
+}
+
+TEST(RateLimiter, MessageWithMorePartsThanTheLimitWaitsForAnEmptyWindow) {
+  FakeClock clock;
+  RateLimiter limiter;
+  RateLimit limit{20, seconds(60)};
+  TimePoint start = clock.Now();
+  EXPECT_FALSE(limiter.TryAcquire("k", limit, clock.Now(), 1));
+  clock.Advance(seconds(5));
+  auto wait = limiter.TryAcquire("k", limit, clock.Now(), 25);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, start + seconds(60));
+  clock.Set(*wait);
+  EXPECT_FALSE(limiter.TryAcquire("k", limit, clock.Now(), 25));  // never refused forever
+  EXPECT_TRUE(limiter.TryAcquire("k", limit, clock.Now(), 1));
+}
+
 TEST(RateLimiter, KeysAreIndependentAndPenaltyBlocks) {
   FakeClock clock;
   RateLimiter limiter;

@@ -228,6 +228,105 @@ TEST(KfSender, ReplyAfter48HoursIsHeld) {
   EXPECT_EQ(held->size(), 1u);
 }
 
+// One kf reply to wm1 (customer message m1 stored first), sent through `d`.
+OutboxRow OnlyKfRow(TestDb& db) {
+  auto rows = db.Read([](storage::Database& d) { return ListOutbox(d, std::nullopt, 10); });
+  EXPECT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
+  return rows->empty() ? OutboxRow{} : (*rows)[0];
+}
+
+Result<bool> ApplyFailure(TestDb& db, const std::string& msgid, int fail_type, int64_t event_ms,
+                          int64_t now_ms) {
+  return db.writer->Call([&](storage::Database& d) {
+    return ApplyKfSendFailure(d, "main", "wm1", msgid, fail_type, event_ms, now_ms);
+  });
+}
+
+TEST(KfSender, TimedOutSendIsNotResentUntilMsgSendFailReportsIt) {
+  Env e;
+  WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
+  KfSender sender(e.app, api, e.clock);
+  OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
+  d.AddSender("wecom_kf", "main", &sender);
+  ASSERT_TRUE(
+      e.db.writer
+          ->Run([&](storage::Database& db) {
+            return InsertInbound(db, KfCustomerMessage("m1", e.clock.NowUnixSeconds())).status();
+          })
+          .ok());
+  Enqueue(e.db, Reply("wecom_kf", "wm1", "answer", "kf-a", R"({"open_kfid":"wk1"})"),
+          e.clock.NowUnixMs());
+  // The platform receives the request, then the connection drops: maybe delivered.
+  e.wecom.Inject(FakeWecom::kKfSend, {Fault::Kind::kDrop, 0, {}});
+  d.RunOnce();
+  ASSERT_EQ(e.wecom.Count(FakeWecom::kKfSend), 1u);
+  std::string msgid = e.wecom.Requests(FakeWecom::kKfSend)[0].Json()["msgid"];
+  EXPECT_EQ(msgid, KfMsgId("kf-a", 0));
+  OutboxRow row = OnlyKfRow(e.db);
+  EXPECT_EQ(row.state, OutboxState::kSent);
+  EXPECT_NE(row.last_error.find(msgid), std::string::npos);
+  e.clock.Advance(std::chrono::minutes(30));
+  d.RunOnce();
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 1u);  // no blind resend
+
+  // kf/sync_msg brings msg_send_fail (fail_type 0, unknown) for that msgid: sent again.
+  auto applied = ApplyFailure(e.db, msgid, 0, e.clock.NowUnixMs(), e.clock.NowUnixMs());
+  ASSERT_TRUE(applied.ok());
+  EXPECT_TRUE(*applied);
+  d.RunOnce();
+  ASSERT_EQ(e.wecom.Count(FakeWecom::kKfSend), 2u);
+  EXPECT_EQ(e.wecom.Requests(FakeWecom::kKfSend)[1].Json()["msgid"], msgid);
+  EXPECT_EQ(OnlyKfRow(e.db).state, OutboxState::kSent);
+  // The same event synced again (cursor rewind) is older than the resend: nothing happens.
+  e.clock.Advance(seconds(5));
+  auto again = ApplyFailure(e.db, msgid, 0, e.clock.NowUnixMs() - 60'000, e.clock.NowUnixMs());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  d.RunOnce();
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 2u);
+}
+
+TEST(KfSender, MsgSendFailForQuotaOrWindowHoldsAndOtherFailuresDeadLetter) {
+  Env e;
+  WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
+  KfSender sender(e.app, api, e.clock);
+  OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
+  d.AddSender("wecom_kf", "main", &sender);
+  ASSERT_TRUE(
+      e.db.writer
+          ->Run([&](storage::Database& db) {
+            return InsertInbound(db, KfCustomerMessage("m1", e.clock.NowUnixSeconds())).status();
+          })
+          .ok());
+  Enqueue(e.db, Reply("wecom_kf", "wm1", "answer", "kf-b", R"({"open_kfid":"wk1"})"),
+          e.clock.NowUnixMs());
+  d.RunOnce();
+  ASSERT_EQ(OnlyKfRow(e.db).state, OutboxState::kSent);
+  e.clock.Advance(seconds(1));
+  auto unknown = ApplyFailure(e.db, "0123456789abcdef0123456789abcdef", 6, e.clock.NowUnixMs(),
+                              e.clock.NowUnixMs());
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(*unknown);
+  auto held = ApplyFailure(e.db, KfMsgId("kf-b", 0), 6, e.clock.NowUnixMs(), e.clock.NowUnixMs());
+  ASSERT_TRUE(held.ok() && *held);
+  OutboxRow row = OnlyKfRow(e.db);
+  EXPECT_EQ(row.state, OutboxState::kHeld);
+  EXPECT_EQ(row.last_error, "msg_send_fail fail_type=6");
+
+  Enqueue(e.db, Reply("wecom_kf", "wm1", "second", "kf-c", R"({"open_kfid":"wk1"})"),
+          e.clock.NowUnixMs());
+  d.RunOnce();
+  e.clock.Advance(seconds(1));
+  auto dead = ApplyFailure(e.db, KfMsgId("kf-c", 0), 10, e.clock.NowUnixMs(), e.clock.NowUnixMs());
+  ASSERT_TRUE(dead.ok() && *dead);
+  auto dead_rows =
+      e.db.Read([](storage::Database& db) { return ListOutbox(db, OutboxState::kDead, 10); });
+  ASSERT_TRUE(dead_rows.ok());
+  ASSERT_EQ(dead_rows->size(), 1u);
+  EXPECT_EQ((*dead_rows)[0].message.idempotency_key, "kf-c");
+}
+
 TEST(KfSyncer, PagesWhileHasMoreEvenWhenEmptyAndPersistsCursorPerPage) {
   Env e;
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
