@@ -107,6 +107,7 @@ class KnowledgeModule final : public Module {
               [this](storage::Database& db) { return store_->Generation(db); });
         },
         services.clock, config_.refresh_interval);
+    live_->RegisterMetrics(services.metrics);
     KEFU_RETURN_IF_ERROR(live_->Rebuild());
     // The bot matches through bot::FaqMatcher (the live state). knowledge::Matcher is provided
     // for its options only (thresholds): an empty matcher with the configured MatcherOptions.

@@ -41,6 +41,25 @@ void LiveMatcher::ApplyTo(State& state, const std::vector<FaqChange>& changes) {
   }
 }
 
+void LiveMatcher::RegisterMetrics(prometheus::Registry& registry) {
+  auto& rebuilds = prometheus::BuildCounter()
+                       .Name("kefu_knowledge_matcher_rebuilds_total")
+                       .Help("Live matcher rebuilds by result")
+                       .Register(registry);
+  rebuilt_ok_ = &rebuilds.Add({{"result", "ok"}});
+  rebuild_failed_ = &rebuilds.Add({{"result", "error"}});
+  generation_gauge_ = &prometheus::BuildGauge()
+                           .Name("kefu_knowledge_matcher_generation")
+                           .Help("Knowledge-table generation the served matcher reflects")
+                           .Register(registry)
+                           .Add({});
+  rebuild_seconds_ = &prometheus::BuildGauge()
+                          .Name("kefu_knowledge_matcher_rebuild_seconds")
+                          .Help("Build time of the last live matcher rebuild")
+                          .Register(registry)
+                          .Add({});
+}
+
 Status LiveMatcher::Rebuild() {
   std::lock_guard rebuild(rebuild_mu_);
   {
@@ -53,6 +72,7 @@ Status LiveMatcher::Rebuild() {
     std::lock_guard lock(mu_);
     rebuilding_ = false;
     pending_.clear();
+    if (rebuild_failed_ != nullptr) rebuild_failed_->Increment();
     return loaded.status();
   }
   const auto started = std::chrono::steady_clock::now();
@@ -79,6 +99,11 @@ Status LiveMatcher::Rebuild() {
   }
   generation_ = generation;
   ++rebuilds_;
+  if (rebuilt_ok_ != nullptr) {
+    rebuilt_ok_->Increment();
+    generation_gauge_->Set(static_cast<double>(generation));
+    rebuild_seconds_->Set(static_cast<double>(took.count()) / 1000.0);
+  }
   spdlog::info("knowledge: matcher rebuilt generation={} faqs={} lexicon_words={} took_ms={}",
                generation, loaded->faqs.size(), state()->matcher->lexicon_word_count(),
                took.count());
@@ -89,7 +114,10 @@ void LiveMatcher::Apply(const std::vector<FaqChange>& changes, int64_t before, i
   std::lock_guard lock(mu_);
   ApplyTo(*state(), changes);
   if (rebuilding_) pending_.push_back({changes, before, after});
-  if (generation_ == before) generation_ = after;
+  if (generation_ == before) {
+    generation_ = after;
+    if (generation_gauge_ != nullptr) generation_gauge_->Set(static_cast<double>(after));
+  }
 }
 
 Result<bool> LiveMatcher::RefreshIfDue() {

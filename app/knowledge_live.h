@@ -20,6 +20,10 @@
 // the same matcher, which is short).
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -67,6 +71,11 @@ class LiveMatcher final : public bot::FaqMatcher {
   ~LiveMatcher() override;
   LiveMatcher(const LiveMatcher&) = delete;
   LiveMatcher& operator=(const LiveMatcher&) = delete;
+
+  // Registers kefu_knowledge_matcher_rebuilds_total{result="ok"|"error"},
+  // kefu_knowledge_matcher_generation and kefu_knowledge_matcher_rebuild_seconds (the last
+  // rebuild's build time) in `registry`, which must outlive this object. Call before Start.
+  void RegisterMetrics(prometheus::Registry& registry);
 
   // Loads the base, builds a new matcher and swaps it in. Errors: the loader's (the served state
   // is kept).
@@ -126,6 +135,11 @@ class LiveMatcher final : public bot::FaqMatcher {
   std::vector<Pending> pending_;  // applied while rebuilding_
   size_t rebuilds_ = 0;
   TimePoint next_check_{};
+
+  prometheus::Counter* rebuilt_ok_ = nullptr;  // set by RegisterMetrics
+  prometheus::Counter* rebuild_failed_ = nullptr;
+  prometheus::Gauge* generation_gauge_ = nullptr;
+  prometheus::Gauge* rebuild_seconds_ = nullptr;
 
   std::mutex thread_mu_;
   std::condition_variable thread_cv_;

@@ -1,6 +1,7 @@
 #include "app/knowledge_live.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
 #include <future>
 #include <mutex>
@@ -238,6 +239,42 @@ TEST(LiveMatcher, FailedLoadKeepsTheServedState) {
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(Finds(live, "怎么申请退款", "refund"));
   EXPECT_EQ(live.generation(), 0);
+}
+
+double Value(prometheus::Registry& registry, const std::string& name, const std::string& result) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      const bool match = result.empty() || (!m.label.empty() && m.label[0].value == result);
+      if (match)
+        return family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+TEST(LiveMatcher, MetricsCountRebuildsAndShowTheServedGeneration) {
+  FakeTables tables;
+  FakeClock clock;
+  prometheus::Registry registry;
+  bool fail = false;
+  LiveMatcher live(
+      {},
+      [&]() -> Result<KnowledgeSnapshot> {
+        if (fail) return Unavailable("database is locked");
+        return tables.Loader()();
+      },
+      tables.Reader(), clock, 2s);
+  live.RegisterMetrics(registry);
+  tables.Add(MakeFaq("invoice", "怎么开发票", "发票。"));
+  ASSERT_TRUE(live.Rebuild().ok());
+  EXPECT_EQ(Value(registry, "kefu_knowledge_matcher_rebuilds_total", "ok"), 1);
+  EXPECT_EQ(Value(registry, "kefu_knowledge_matcher_generation", ""), 1);
+  live.Apply({}, 1, 2);
+  EXPECT_EQ(Value(registry, "kefu_knowledge_matcher_generation", ""), 2);
+  fail = true;
+  EXPECT_FALSE(live.Rebuild().ok());
+  EXPECT_EQ(Value(registry, "kefu_knowledge_matcher_rebuilds_total", "error"), 1);
 }
 
 TEST(LiveMatcher, BackgroundThreadStartsAndStops) {
