@@ -36,10 +36,20 @@ struct ApiToken {
   std::string role;
   int64_t created_at_ms = 0;
   std::optional<int64_t> revoked_at_ms;
+  // Set for console login sessions (the user's id; `name` is the username); nullopt for API tokens.
+  std::optional<int64_t> user_id;
+  std::optional<int64_t> expires_at_ms;  // sessions end at this instant
 };
 
-// The JSON view of a token for the REST API and kefuctl: id, name, role, created_at_ms, revoked
-// (and revoked_at_ms); never the secret or its hash.
+// Not revoked and not expired at `now_ms`.
+bool TokenUsable(const ApiToken& t, int64_t now_ms);
+
+// The principal a usable token stands for: "user:<username>" for a session, "token:<id>:<name>"
+// for an API token.
+std::string TokenSubject(const ApiToken& t);
+
+// The JSON view of a token for the REST API and kefuctl: id, name, kind (api|session), role,
+// created_at_ms, revoked (and revoked_at_ms, expires_at_ms); never the secret or its hash.
 nlohmann::json TokenJson(const ApiToken& t);
 
 struct CreatedToken {
@@ -62,16 +72,22 @@ std::string HashTokenSecret(std::string_view secret);
 Result<CreatedToken> CreateApiToken(storage::Database& db, const Clock& clock,
                                     std::string_view role, std::string_view name);
 
+// A console session for user `user_id` (`username`, `role`) ending `ttl_ms` from now: a token of
+// the same form, so the server authenticates it like any bearer token. Errors as CreateApiToken.
+Result<CreatedToken> CreateSessionToken(storage::Database& db, const Clock& clock, int64_t user_id,
+                                        std::string_view username, std::string_view role,
+                                        int64_t ttl_ms);
+
 // All tokens (revoked ones too), by id.
 Result<std::vector<ApiToken>> ListApiTokens(storage::Database& db);
 
 // Marks the token revoked. kNotFound for an unknown id; kFailedPrecondition if already revoked.
 Status RevokeApiToken(storage::Database& db, const Clock& clock, int64_t id);
 
-// Verifies `bearer` against the stored hash: the token row if it exists, is not revoked and the
-// secret matches; kUnauthenticated otherwise (one message for all cases, so callers cannot tell
-// which part was wrong).
-Result<ApiToken> VerifyApiToken(storage::Database& db, std::string_view bearer);
+// Verifies `bearer` against the stored hash: the token row if it exists, is usable at
+// clock.NowUnixMs() and the secret matches; kUnauthenticated otherwise (one message for all cases,
+// so callers cannot tell which part was wrong).
+Result<ApiToken> VerifyApiToken(storage::Database& db, const Clock& clock, std::string_view bearer);
 
 // The stored hash and row of token `id`, or nullopt. For caches that verify themselves.
 struct StoredToken {

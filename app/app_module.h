@@ -1,5 +1,6 @@
-// The "app" module: the daemon's own tables (api_tokens, app_heartbeat) and routes
-// (/healthz, /readyz, /metrics, /api/v1/whoami, /api/v1/echo, /api/v1/tokens).
+// The "app" module: the daemon's own tables (api_tokens, app_heartbeat, users) and routes
+// (/healthz, /readyz, /metrics, /api/v1/whoami, /api/v1/echo, /api/v1/tokens, the console's login
+// session and its static files).
 #pragma once
 
 #include <memory>
@@ -15,6 +16,10 @@ std::vector<storage::Migration> AppMigrations();
 
 // Registers the app's routes (app/app_api.cc).
 void RegisterAppApi(Services& services);
+
+// Registers the web console: /api/v1/session (login, logout), /api/v1/users and the static files
+// under /console/ (app/console_api.cc).
+void RegisterConsoleApi(Services& services);
 
 std::unique_ptr<Module> MakeAppModule();
 

@@ -64,6 +64,8 @@ struct DaemonConfig {
 struct AuthConfig {
   // How long a verified API token stays cached; a revoked token stops working after at most this.
   std::chrono::milliseconds token_cache_ttl{10'000};
+  // How long a console login session lasts (from login; logging out ends it earlier).
+  std::chrono::milliseconds session_ttl{12 * 3'600'000};
 };
 
 // [knowledge], app/config_knowledge.cc

@@ -23,6 +23,8 @@ void ReadDaemonConfig(const ConfigSection& root, Config& config) {
   ConfigSection auth = root.Table("auth");
   auth.Duration("token_cache_ttl", config.auth.token_cache_ttl, milliseconds(0),
                 milliseconds(3'600'000));
+  auth.Duration("session_ttl", config.auth.session_ttl, milliseconds(60'000),
+                milliseconds(30LL * 24 * 3'600'000));
 }
 
 }  // namespace kefu::app

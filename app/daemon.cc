@@ -30,6 +30,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(Config config,
   d->workers_ = std::make_unique<WorkerPool>(sc.worker_threads);
   d->authenticator_ = std::make_unique<TokenAuthenticator>(
       *d->reads_, clock, d->config_.auth.token_cache_ttl, *d->metrics_);
+  d->registry_.Provide<TokenAuthenticator>(*d->authenticator_);
   d->services_ = std::make_unique<Services>(Services{.config = d->config_,
                                                      .clock = clock,
                                                      .metrics = *d->metrics_,

@@ -1,5 +1,7 @@
 #include "app/token_authenticator.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "app/api_tokens.h"
@@ -59,21 +61,28 @@ Result<server::Principal> TokenAuthenticator::Authenticate(std::string_view bear
     error_.Increment();
     return stored.status();
   }
-  if (!stored->has_value() || (*stored)->token.revoked_at_ms ||
+  if (!stored->has_value() || !TokenUsable((*stored)->token, now) ||
       !HashesEqual(hash, (*stored)->secret_hash)) {
     rejected_.Increment();
     return Unauthenticated("invalid API token");
   }
   const ApiToken& token = (*stored)->token;
-  server::Principal principal{.subject = "token:" + std::to_string(token.id) + ":" + token.name,
-                              .role = token.role};
+  server::Principal principal{.subject = TokenSubject(token), .role = token.role};
   if (ttl_.count() > 0) {
+    // A session is never served from the cache past its own end.
+    const int64_t cached_until =
+        std::min(now + ttl_.count(), token.expires_at_ms.value_or(INT64_MAX));
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxEntries) cache_.clear();
-    cache_[token.id] = Entry{(*stored)->secret_hash, principal, now + ttl_.count()};
+    cache_[token.id] = Entry{(*stored)->secret_hash, principal, cached_until};
   }
   ok_.Increment();
   return principal;
+}
+
+void TokenAuthenticator::Forget(int64_t id) {
+  std::lock_guard lock(mu_);
+  cache_.erase(id);
 }
 
 }  // namespace kefu::app

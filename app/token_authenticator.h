@@ -35,6 +35,10 @@ class TokenAuthenticator final : public server::Authenticator {
   // malformed, unknown, revoked or wrong token; the storage error (kUnavailable, ...) otherwise.
   Result<server::Principal> Authenticate(std::string_view bearer_token) override;
 
+  // Drops token `id` from the cache, so a logout or revocation made through this daemon takes
+  // effect at once instead of after the TTL.
+  void Forget(int64_t id);
+
  private:
   struct Entry {
     std::string secret_hash;

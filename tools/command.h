@@ -94,6 +94,8 @@ using CommandRegistrar = void (*)(CLI::App& kefuctl, CommandContext& ctx);
 void RegisterTokenCommands(CLI::App& kefuctl, CommandContext& ctx);
 // tools/backup_commands.cc: backup OUT.
 void RegisterBackupCommands(CLI::App& kefuctl, CommandContext& ctx);
+// tools/user_commands.cc: user add|list|passwd|disable.
+void RegisterUserCommands(CLI::App& kefuctl, CommandContext& ctx);
 
 // The whole of kefuctl (main only forwards to it; tests call it directly). Returns the exit code.
 int RunKefuctl(int argc, const char* const* argv, std::ostream& out, std::ostream& err,

@@ -11,8 +11,8 @@ namespace {
 
 // One line per group of verbs.
 constexpr CommandRegistrar kRegistrars[] = {
-    RegisterTokenCommands, RegisterBackupCommands,   RegisterFaqCommands,
-    RegisterSlaCommands,   RegisterSimulateCommands,
+    RegisterTokenCommands, RegisterUserCommands, RegisterBackupCommands,
+    RegisterFaqCommands,   RegisterSlaCommands,  RegisterSimulateCommands,
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -255,6 +256,148 @@ TEST_F(DaemonTest, KefuctlBackupWhileKefudRunsMakesAnOpenableCopyWithTokens) {
 
   kefud_->Signal(SIGTERM);
   EXPECT_EQ(kefud_->Wait(std::chrono::seconds(10)), 0);
+}
+
+// ---- web console ----
+
+class ConsoleTest : public DaemonTest {
+ protected:
+  // Creates a console user through kefuctl (password from a file, as an operator would).
+  void AddUser(const std::string& username, const std::string& role, const std::string& password) {
+    std::string file = dir_.File(username + ".pw");
+    std::ofstream(file) << password << "\n";
+    CommandResult r = Kefuctl({"user", "add", username, "--role", role, "--display-name",
+                               "客服" + username, "--password-file", file});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  HttpReply Login(const std::string& username, const std::string& password) {
+    nlohmann::json body = {{"username", username}, {"password", password}};
+    return HttpCall(port_, "POST", "/api/v1/session", "Content-Type: application/json\r\n",
+                    body.dump());
+  }
+
+  static std::string Bearer(const std::string& token) {
+    return "Authorization: Bearer " + token + "\r\n";
+  }
+};
+
+TEST_F(ConsoleTest, ServesTheConsoleWithAStrictContentSecurityPolicy) {
+  StartKefud();
+  HttpReply root = HttpCall(port_, "GET", "/");
+  EXPECT_EQ(root.status, 302);
+  EXPECT_NE(root.headers.find("Location: /console/"), std::string::npos) << root.headers;
+
+  HttpReply page = HttpCall(port_, "GET", "/console/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.headers.find("text/html"), std::string::npos);
+  EXPECT_NE(page.headers.find("Content-Security-Policy: default-src 'none'; script-src 'self'"),
+            std::string::npos)
+      << page.headers;
+  EXPECT_NE(page.headers.find("X-Content-Type-Options: nosniff"), std::string::npos);
+  EXPECT_NE(page.body.find("kefu 客服工作台"), std::string::npos);
+  EXPECT_NE(page.body.find("<script src=\"console.js\""), std::string::npos);
+
+  HttpReply script = HttpCall(port_, "GET", "/console/console.js");
+  ASSERT_EQ(script.status, 200);
+  EXPECT_NE(script.headers.find("text/javascript"), std::string::npos);
+  // The console never hands customer text to the HTML parser.
+  EXPECT_EQ(script.body.find("innerHTML"), std::string::npos);
+  EXPECT_EQ(HttpCall(port_, "GET", "/console/console.css").status, 200);
+  EXPECT_EQ(HttpCall(port_, "GET", "/console/..%2Fkefud.toml").status, 404);
+  EXPECT_EQ(HttpCall(port_, "GET", "/console/secret.db").status, 404);
+}
+
+TEST_F(ConsoleTest, LoginGivesASessionWithTheUsersRoleAndLogoutEndsIt) {
+  AddUser("alice", "agent", "correct horse");
+  StartKefud();
+
+  HttpReply wrong = Login("alice", "wrong password");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_NE(wrong.body.find("invalid username or password"), std::string::npos);
+  HttpReply unknown = Login("nobody", "whatever1");
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(unknown.body, wrong.body) << "an unknown user is indistinguishable from a bad password";
+
+  HttpReply ok = Login("alice", "correct horse");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  auto session = nlohmann::json::parse(ok.body);
+  std::string token = session["token"];
+  EXPECT_EQ(session["user"]["role"], "agent");
+  EXPECT_EQ(session["user"]["display_name"], "客服alice");
+  EXPECT_EQ(session["user"].count("password_hash"), 0u);
+
+  HttpReply who = HttpCall(port_, "GET", "/api/v1/whoami", Bearer(token));
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(nlohmann::json::parse(who.body)["subject"], "user:alice");
+  // An agent session has an agent's rights only.
+  EXPECT_EQ(HttpCall(port_, "GET", "/api/v1/tokens", Bearer(token)).status, 403);
+  HttpReply users = HttpCall(port_, "GET", "/api/v1/users", Bearer(token));
+  ASSERT_EQ(users.status, 200);
+  EXPECT_EQ(users.body.find("password"), std::string::npos) << users.body;
+
+  EXPECT_EQ(HttpCall(port_, "DELETE", "/api/v1/session", Bearer(token)).status, 200);
+  EXPECT_EQ(HttpCall(port_, "GET", "/api/v1/whoami", Bearer(token)).status, 401)
+      << "a logged-out session stops working at once";
+}
+
+TEST_F(ConsoleTest, RepeatedWrongPasswordsLockTheUsernameOut) {
+  AddUser("bob", "supervisor", "s3cret-pass");
+  StartKefud();
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Login("bob", "guess" + std::to_string(i)).status, 401);
+  HttpReply locked = Login("bob", "s3cret-pass");
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_NE(locked.body.find("too many failed logins"), std::string::npos);
+  HttpReply metrics = HttpCall(port_, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("kefu_app_logins_total{result=\"throttled\"} 1"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, BadLoginBodiesAreRejectedNamingTheField) {
+  StartKefud();
+  HttpReply missing = HttpCall(port_, "POST", "/api/v1/session",
+                               "Content-Type: application/json\r\n", R"({"username":"a"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("password: required string"), std::string::npos) << missing.body;
+  HttpReply garbage =
+      HttpCall(port_, "POST", "/api/v1/session", "Content-Type: application/json\r\n", "{not json");
+  EXPECT_EQ(garbage.status, 400);
+}
+
+TEST_F(ConsoleTest, DisablingAUserEndsTheirSessions) {
+  AddUser("carol", "agent", "password-carol");
+  WriteConfig("[auth]\ntoken_cache_ttl = \"0s\"\n");
+  StartKefud();
+  HttpReply ok = Login("carol", "password-carol");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  std::string token = nlohmann::json::parse(ok.body)["token"];
+  ASSERT_EQ(HttpCall(port_, "GET", "/api/v1/whoami", Bearer(token)).status, 200);
+  CommandResult r = Kefuctl({"user", "disable", "carol"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(HttpCall(port_, "GET", "/api/v1/whoami", Bearer(token)).status, 401);
+  EXPECT_EQ(Login("carol", "password-carol").status, 401);
+}
+
+TEST_F(ConsoleTest, KefuctlUserRejectsBadInputNamingTheField) {
+  std::string short_pw = dir_.File("short.pw");
+  std::ofstream(short_pw) << "short\n";
+  CommandResult r =
+      Kefuctl({"user", "add", "dave", "--role", "agent", "--password-file", short_pw});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("password: must be 8-1024 bytes"), std::string::npos) << r.err;
+  std::string good_pw = dir_.File("good.pw");
+  std::ofstream(good_pw) << "long-enough\n";
+  r = Kefuctl({"user", "add", "da ve", "--role", "agent", "--password-file", good_pw});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("username:"), std::string::npos) << r.err;
+  r = Kefuctl({"user", "add", "dave", "--role", "root", "--password-file", good_pw});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("role:"), std::string::npos) << r.err;
+  ASSERT_EQ(Kefuctl({"user", "add", "dave", "--role", "agent", "--password-file", good_pw}).code,
+            0);
+  r = Kefuctl({"user", "add", "dave", "--role", "agent", "--password-file", good_pw});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "app/app_module.h"
 #include "app/token_authenticator.h"
+#include "app/users.h"
 #include "storage/database.h"
 #include "storage/migrations.h"
 #include "storage/read_pool.h"
@@ -40,7 +41,7 @@ class ApiTokensTest : public ::testing::Test {
 TEST_F(ApiTokensTest, CreatedTokenVerifiesAndStoresOnlyAHash) {
   CreatedToken created = Create("supervisor", "alice");
   EXPECT_EQ(created.bearer.size(), std::string("kefu_1_").size() + 64);
-  auto verified = VerifyApiToken(*db_, created.bearer);
+  auto verified = VerifyApiToken(*db_, clock_, created.bearer);
   ASSERT_TRUE(verified.ok());
   EXPECT_EQ(verified->role, "supervisor");
   EXPECT_EQ(verified->name, "alice");
@@ -63,7 +64,8 @@ TEST_F(ApiTokensTest, WrongSecretWrongIdAndGarbageAreUnauthenticated) {
   for (const std::string& bad :
        {tampered, swapped, std::string("kefu_1_xyz"), std::string(""),
         std::string("Bearer ") + a.bearer, std::string("kefu_99_") + std::string(64, 'a')}) {
-    EXPECT_EQ(VerifyApiToken(*db_, bad).status().code(), StatusCode::kUnauthenticated) << bad;
+    EXPECT_EQ(VerifyApiToken(*db_, clock_, bad).status().code(), StatusCode::kUnauthenticated)
+        << bad;
   }
 }
 
@@ -79,7 +81,7 @@ TEST_F(ApiTokensTest, RevokeMarksTheTokenAndReportsUnknownOrRepeatedRevocations)
   CreatedToken t = Create("agent");
   clock_.Advance(std::chrono::seconds(5));
   ASSERT_TRUE(RevokeApiToken(*db_, clock_, t.token.id).ok());
-  EXPECT_EQ(VerifyApiToken(*db_, t.bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(VerifyApiToken(*db_, clock_, t.bearer).status().code(), StatusCode::kUnauthenticated);
   auto list = ListApiTokens(*db_).value();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].revoked_at_ms, clock_.NowUnixMs());
@@ -108,6 +110,50 @@ TEST_F(ApiTokensTest, AuthenticatorFindsNewTokensAtOnceAndForgetsRevokedOnesAfte
   ASSERT_TRUE(RevokeApiToken(*db_, clock_, t.token.id).ok());
   EXPECT_TRUE(auth.Authenticate(t.bearer).ok()) << "cached within the TTL";
   clock_.Advance(std::chrono::seconds(11));
+  EXPECT_EQ(auth.Authenticate(t.bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(ApiTokensTest, SessionTokenEndsAtItsExpiryEvenWhenCached) {
+  auto alice = InsertUser(*db_, clock_, "alice", "", "agent", "$argon2id$placeholder");
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  auto session = CreateSessionToken(*db_, clock_, alice->id, "alice", "agent", 60'000);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto verified = VerifyApiToken(*db_, clock_, session->bearer);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(TokenSubject(*verified), "user:alice");
+  EXPECT_EQ(TokenJson(*verified)["kind"], "session");
+
+  prometheus::Registry registry;
+  storage::DatabaseOptions read_options = options_;
+  read_options.read_only = true;
+  auto reads = storage::ReadPool::Open(read_options, 1);
+  ASSERT_TRUE(reads.ok());
+  // The cache TTL (10 min) is longer than the session: the session still ends on time.
+  TokenAuthenticator auth(**reads, clock_, std::chrono::minutes(10), registry);
+  auto principal = auth.Authenticate(session->bearer);
+  ASSERT_TRUE(principal.ok());
+  EXPECT_EQ(principal->subject, "user:alice");
+  EXPECT_EQ(principal->role, "agent");
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(auth.Authenticate(session->bearer).ok());
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(auth.Authenticate(session->bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(VerifyApiToken(*db_, clock_, session->bearer).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
+TEST_F(ApiTokensTest, ForgottenTokenIsCheckedAgainstTheStoreAtOnce) {
+  CreatedToken t = Create("agent");
+  prometheus::Registry registry;
+  storage::DatabaseOptions read_options = options_;
+  read_options.read_only = true;
+  auto reads = storage::ReadPool::Open(read_options, 1);
+  ASSERT_TRUE(reads.ok());
+  TokenAuthenticator auth(**reads, clock_, std::chrono::minutes(10), registry);
+  ASSERT_TRUE(auth.Authenticate(t.bearer).ok());
+  ASSERT_TRUE(RevokeApiToken(*db_, clock_, t.token.id).ok());
+  EXPECT_TRUE(auth.Authenticate(t.bearer).ok()) << "served from the cache until the TTL";
+  auth.Forget(t.token.id);
   EXPECT_EQ(auth.Authenticate(t.bearer).status().code(), StatusCode::kUnauthenticated);
 }
 

@@ -75,11 +75,11 @@ TEST_F(KefuctlTest, TokenCreatePrintsAWorkingTokenAloneOnTheLastLine) {
 
   auto db = OpenDb(dir_.File("data") + "/kefu.db");
   ASSERT_NE(db, nullptr);
-  auto verified = app::VerifyApiToken(*db, token);
+  auto verified = app::VerifyApiToken(*db, clock_, token);
   ASSERT_TRUE(verified.ok()) << verified.status().ToString();
   EXPECT_EQ(verified->role, "admin");
   EXPECT_EQ(verified->name, "ops");
-  EXPECT_FALSE(app::VerifyApiToken(*db, token.substr(0, token.size() - 1) + "0").ok() &&
+  EXPECT_FALSE(app::VerifyApiToken(*db, clock_, token.substr(0, token.size() - 1) + "0").ok() &&
                token.back() != '0');
 }
 
@@ -102,7 +102,7 @@ TEST_F(KefuctlTest, RevokedTokenNoLongerVerifies) {
   ASSERT_EQ(revoke.code, 0) << revoke.err;
   auto db = OpenDb(dir_.File("data") + "/kefu.db");
   ASSERT_NE(db, nullptr);
-  EXPECT_EQ(app::VerifyApiToken(*db, token).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(app::VerifyApiToken(*db, clock_, token).status().code(), StatusCode::kUnauthenticated);
 
   CliRun again = Kefuctl({"token", "revoke", "1"});
   EXPECT_EQ(again.code, 1);
