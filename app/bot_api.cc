@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "app/api_support.h"
@@ -77,6 +79,13 @@ class ForwardingSubmitter final : public bot::InboundSubmitter {
   bot::InboundSubmitter* target_ = nullptr;  // guarded by mu_
 };
 
+// One match worker per core: matching is the engine's CPU work, the writer commits in batches.
+bot::EngineOptions EngineOptionsForThisMachine() {
+  bot::EngineOptions o;
+  o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return o;
+}
+
 class BotModule final : public Module {
  public:
   explicit BotModule(bot::BotOptions options) : options_(std::move(options)) {}
@@ -131,7 +140,7 @@ class BotModule final : public Module {
     }
     engine_ = std::make_unique<bot::ConversationEngine>(
         services_->writer, bot::DialoguePolicy(options_), *matcher, *ledger, *outbox, *desk,
-        services_->clock, services_->metrics);
+        services_->clock, services_->metrics, EngineOptionsForThisMachine());
     submitter_.set_target(engine_.get());
     spdlog::info("bot engine started");
     return Status::Ok();

@@ -178,12 +178,14 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
   in.content = InboundContent(m);
   in.platform_msg_id = m.platform_msg_id;
   if (m.platform_time_ms > 0) in.platform_time = FromUnixMs(m.platform_time_ms);
-  auto stored_in = store_.AppendMessage(db, in, now);
+  auto stored_in = store_.InsertMessage(db, in, conv.message_count + 1, now);
   if (!stored_in.ok()) {
     if (stored_in.status().code() != StatusCode::kAlreadyExists) return stored_in.status();
     out.duplicate = true;  // the same platform message under another dedupe key
     return Status::Ok();
   }
+  ++conv.message_count;
+  conv.last_message_at = now;
 
   if (!m.reply_context.empty()) conv.reply_context = m.reply_context;
   PolicyInput input = ToPolicyInput(m, now);
@@ -246,14 +248,14 @@ Status ConversationEngine::Job(storage::Database& db, const InboundMessage& m,
 
   conv.dialogue = d.next;
   conv.updated_at = now;
-  KEFU_RETURN_IF_ERROR(store_.UpdateConversation(db, conv));
+  KEFU_RETURN_IF_ERROR(store_.SaveTurn(db, conv));
   out.state = conv.state();
   out.replies = std::move(d.replies);
   if (d.handoff) out.handoff_reason = d.handoff->reason;
   return Status::Ok();
 }
 
-Status ConversationEngine::EmitReplies(storage::Database& db, const Conversation& conv,
+Status ConversationEngine::EmitReplies(storage::Database& db, Conversation& conv,
                                        const std::string& app, const std::string& destination,
                                        const std::string& reply_context,
                                        std::optional<int64_t> inbound_id,
@@ -266,7 +268,10 @@ Status ConversationEngine::EmitReplies(storage::Database& db, const Conversation
     msg.sender = SenderKind::kBot;
     msg.type = std::string(ReplyFormatName(reply.format));
     msg.content = reply.text;
-    KEFU_ASSIGN_OR_RETURN(const ConversationMessage stored, store_.AppendMessage(db, msg, now));
+    KEFU_ASSIGN_OR_RETURN(const ConversationMessage stored,
+                          store_.InsertMessage(db, msg, conv.message_count + 1, now));
+    ++conv.message_count;
+    conv.last_message_at = now;
     OutboundReply o;
     o.channel = conv.channel;
     o.app = app;
@@ -329,7 +334,7 @@ Status ConversationEngine::Push(storage::Database& db, Conversation& conv,
   KEFU_RETURN_IF_ERROR(EmitReplies(db, conv, conv.app, customer->external_id, conv.reply_context,
                                    std::nullopt, replies, now));
   conv.updated_at = now;
-  KEFU_RETURN_IF_ERROR(store_.UpdateConversation(db, conv));
+  KEFU_RETURN_IF_ERROR(store_.SaveTurn(db, conv));
   out.conversation_id = conv.id;
   out.customer_id = conv.customer_id;
   out.state = conv.state();

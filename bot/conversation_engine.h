@@ -127,8 +127,9 @@ class ConversationEngine final : public InboundSubmitter, public HandoffEvents {
   void Finished(const Status& s, const EngineOutcome& out);
   // Stores `replies` as bot messages of `conv` and writes them to the outbox, addressed to
   // `destination` with `reply_context`; keys "bot:<inbound_id>:<n>" for an inbound message, else
-  // "bot:push:<conversation>:<message id>".
-  Status EmitReplies(storage::Database& db, const Conversation& conv, const std::string& app,
+  // "bot:push:<conversation>:<message id>". Advances conv.message_count/last_message_at (stored
+  // by the caller's SaveTurn).
+  Status EmitReplies(storage::Database& db, Conversation& conv, const std::string& app,
                      const std::string& destination, const std::string& reply_context,
                      std::optional<int64_t> inbound_id, const std::vector<Reply>& replies,
                      TimePoint now);

@@ -155,6 +155,12 @@ UPDATE conversations SET state = ?2, dialogue_json = ?3, ticket_id = ?4, updated
 WHERE id = ?1
 )sql";
 
+constexpr std::string_view kSaveTurn = R"sql(
+UPDATE conversations SET state = ?2, dialogue_json = ?3, ticket_id = ?4, updated_at_ms = ?5,
+                         reply_context = ?6, message_count = ?7, last_message_at_ms = ?8
+WHERE id = ?1
+)sql";
+
 constexpr std::string_view kBumpConversation = R"sql(
 UPDATE conversations SET message_count = message_count + 1, last_message_at_ms = ?2,
                          updated_at_ms = ?2
@@ -267,19 +273,27 @@ Result<Customer> SqliteConversationStore::UpsertCustomer(storage::Database& db,
 Result<Conversation> SqliteConversationStore::OpenConversation(storage::Database& db,
                                                                const Customer& customer,
                                                                TimePoint now) const {
-  {
-    KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertConversation));
-    KEFU_RETURN_IF_ERROR(
-        st->BindAll(customer.id.value(), customer.channel, customer.app, ToUnixMs(now)));
-    KEFU_RETURN_IF_ERROR(st->Run());
+  // Existing conversations (the common case) cost one read; a new one an insert and the read.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSelectConversationByCustomer));
+      KEFU_RETURN_IF_ERROR(st->BindAll(customer.id.value(), customer.channel, customer.app));
+      KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
+      if (row) {
+        auto c = ReadConversation(*st);
+        st->Reset();
+        return c;
+      }
+      st->Reset();
+    }
+    if (attempt == 0) {
+      KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertConversation));
+      KEFU_RETURN_IF_ERROR(
+          st->BindAll(customer.id.value(), customer.channel, customer.app, ToUnixMs(now)));
+      KEFU_RETURN_IF_ERROR(st->Run());
+    }
   }
-  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSelectConversationByCustomer));
-  KEFU_RETURN_IF_ERROR(st->BindAll(customer.id.value(), customer.channel, customer.app));
-  KEFU_ASSIGN_OR_RETURN(const bool row, st->Step());
-  if (!row) return Internal("conversation insert left no row");
-  auto c = ReadConversation(*st);
-  st->Reset();
-  return c;
+  return Internal("conversation insert left no row");
 }
 
 Status SqliteConversationStore::UpdateConversation(storage::Database& db,
@@ -293,6 +307,36 @@ Status SqliteConversationStore::UpdateConversation(storage::Database& db,
   KEFU_RETURN_IF_ERROR(st->Run());
   if (db.Changes() == 0) return NotFound("conversation " + c.id.ToString() + " not found");
   return Status::Ok();
+}
+
+Status SqliteConversationStore::SaveTurn(storage::Database& db, const Conversation& c) const {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSaveTurn));
+  std::optional<int64_t> ticket;
+  if (c.ticket_id) ticket = c.ticket_id->value();
+  KEFU_RETURN_IF_ERROR(st->BindAll(c.id.value(), ConversationStateName(c.state()),
+                                   DialogueStateToJson(c.dialogue), ticket, ToUnixMs(c.updated_at),
+                                   c.reply_context, c.message_count, ToUnixMs(c.last_message_at)));
+  KEFU_RETURN_IF_ERROR(st->Run());
+  if (db.Changes() == 0) return NotFound("conversation " + c.id.ToString() + " not found");
+  return Status::Ok();
+}
+
+Result<ConversationMessage> SqliteConversationStore::InsertMessage(storage::Database& db,
+                                                                   ConversationMessage m,
+                                                                   int64_t seq,
+                                                                   TimePoint now) const {
+  // One statement: a constraint failure (a redelivered inbound platform id) undoes only itself.
+  m.seq = seq;
+  m.created_at = now;
+  std::optional<int64_t> platform_time;
+  if (m.platform_time) platform_time = ToUnixMs(*m.platform_time);
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertMessage));
+  KEFU_RETURN_IF_ERROR(st->BindAll(m.conversation_id.value(), m.seq, DirectionName(m.direction),
+                                   SenderKindName(m.sender), m.sender_id, m.type, m.content,
+                                   m.platform_msg_id, platform_time, ToUnixMs(now)));
+  KEFU_RETURN_IF_ERROR(st->Run());
+  m.id = MessageId(db.LastInsertRowId());
+  return m;
 }
 
 Result<ConversationMessage> SqliteConversationStore::AppendMessage(storage::Database& db,

@@ -67,6 +67,14 @@ class SqliteConversationStore {
   Result<ConversationMessage> AppendMessage(storage::Database& db, ConversationMessage m,
                                             TimePoint now) const;
 
+  // The engine's fast path (it holds the conversation row in its job): inserts `m` as message
+  // `seq` without touching the conversation; SaveTurn then stores message_count (= the last seq)
+  // and last_message_at with the rest. kAlreadyExists as AppendMessage.
+  Result<ConversationMessage> InsertMessage(storage::Database& db, ConversationMessage m,
+                                            int64_t seq, TimePoint now) const;
+  // UpdateConversation plus message_count and last_message_at. kNotFound for an unknown id.
+  Status SaveTurn(storage::Database& db, const Conversation& c) const;
+
   // Records the customer's answer to "以上回答是否解决了您的问题？" for `faq_id`.
   Status RecordFeedback(storage::Database& db, ConversationId conversation, std::string_view faq_id,
                         bool helpful, TimePoint now) const;

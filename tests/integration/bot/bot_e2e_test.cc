@@ -46,6 +46,12 @@ constexpr char kNotUnderstood[] =
 constexpr char kQueuedFirst[] =
     "正在为您转接人工客服，您当前排在第 1 位，请稍候。您可以先描述问题，客服接入后会直接看到。";
 constexpr char kSuggestionsHeader[] = "您是否想问：";
+constexpr char kGreeting[] =
+    "您好，我是智能客服小服，很高兴为您服务！请直接描述您的问题，例如“怎么申请退款”。"
+    "如需人工服务，请回复“转人工”。";
+constexpr char kEmptyPrompt[] = "请问有什么可以帮您？请用文字描述您的问题。";
+constexpr char kTextOnly[] =
+    "抱歉，我目前只能识别文字消息。请用文字描述您的问题，或回复“转人工”联系人工客服。";
 
 // Polls `pred` until it holds or `limit` passes; the outcome polled is a real network effect.
 bool WaitFor(const std::function<bool()>& pred, milliseconds limit = seconds(5)) {
@@ -122,17 +128,18 @@ class BotEndToEndTest : public ::testing::Test {
     }
   }
 
-  // A signed, encrypted text callback from `user` with platform message id `msg_id`.
-  Callback Text(const std::string& user, const std::string& text, const std::string& msg_id,
-                const std::string& app = kApp) {
+  // A signed, encrypted callback from `user` of type `msg_type` whose type-specific XML elements
+  // are `fields` (e.g. "<Content>...</Content>", "<PicUrl>...</PicUrl><MediaId>...</MediaId>").
+  Callback Message(const std::string& user, const std::string& msg_type, const std::string& fields,
+                   const std::string& msg_id, const std::string& app = kApp) {
     channels::AesKey key;
     (void)channels::DecodeAesKey(kAesKey, key);
     const std::string ts = std::to_string(std::time(nullptr));
     const std::string xml =
         "<xml><ToUserName><![CDATA[" + std::string(kCorpId) +
         "]]></ToUserName><FromUserName><![CDATA[" + user + "]]></FromUserName><CreateTime>" + ts +
-        "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + text +
-        "]]></Content><MsgId>" + msg_id + "</MsgId><AgentID>1000002</AgentID></xml>";
+        "</CreateTime><MsgType><![CDATA[" + msg_type + "]]></MsgType>" + fields + "<MsgId>" +
+        msg_id + "</MsgId><AgentID>1000002</AgentID></xml>";
     std::string enc;
     (void)channels::Encrypt(key, xml, kCorpId, "aaaabbbbccccdddd", enc);
     const std::string nonce = "n" + msg_id;
@@ -141,6 +148,12 @@ class BotEndToEndTest : public ::testing::Test {
         "/callback/wecom/" + app + "?msg_signature=" + sig + "&timestamp=" + ts + "&nonce=" + nonce,
         "<xml><ToUserName><![CDATA[" + std::string(kCorpId) + "]]></ToUserName><Encrypt><![CDATA[" +
             enc + "]]></Encrypt></xml>"};
+  }
+
+  // A signed, encrypted text callback from `user` with platform message id `msg_id`.
+  Callback Text(const std::string& user, const std::string& text, const std::string& msg_id,
+                const std::string& app = kApp) {
+    return Message(user, "text", "<Content><![CDATA[" + text + "]]></Content>", msg_id, app);
   }
 
   // A signed DingTalk robot callback (one-to-one chat) from staff `user`.
@@ -225,6 +238,20 @@ class BotEndToEndTest : public ::testing::Test {
     HttpReply r = HttpCall(port_, "GET", path, "Authorization: Bearer " + api_token_ + "\r\n");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
     return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  // The only conversation of this daemon once it holds at least `messages` messages (customer and
+  // bot), with its messages; an empty object on timeout.
+  nlohmann::json OnlyConversation(size_t messages) {
+    nlohmann::json conv;
+    WaitFor([&] {
+      auto list = Api("/api/v1/conversations");
+      if (!list.is_object() || list["conversations"].size() != 1) return false;
+      conv = Api("/api/v1/conversations/" +
+                 std::to_string(list["conversations"][0]["id"].get<int64_t>()));
+      return conv.is_object() && conv["messages"].size() >= messages;
+    });
+    return conv;
   }
 
   std::string SentDump() const {
@@ -352,19 +379,115 @@ TEST_F(BotEndToEndTest, KnownDemoQuestionOverDingtalkGetsTheFaqAnswerOnTheSessio
   EXPECT_EQ(wecom_.Count(FakeWecom::kMessageSend), 0u);
 }
 
+// Bad input (issue 5 "What must be shown" 4). Each test asserts what the fake WeCom received and
+// what the daemon stored for the conversation.
+
+TEST_F(BotEndToEndTest, EmptyTextGetsThePromptIsStoredAndIsNotCountedAsAMiss) {
+  Say("empty01", "");
+  ASSERT_TRUE(WaitForSent(kEmptyPrompt)) << SentDump();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{kGreeting, kEmptyPrompt})) << SentDump();
+  const auto conv = OnlyConversation(3);
+  ASSERT_EQ(conv["messages"].size(), 3u) << conv.dump();
+  EXPECT_EQ(conv["messages"][0]["direction"], "in");
+  EXPECT_EQ(conv["messages"][0]["type"], "text");
+  EXPECT_EQ(conv["messages"][0]["content"], "");
+  EXPECT_EQ(conv["messages"][2]["content"], kEmptyPrompt);
+  EXPECT_EQ(conv["conversation"]["state"], "bot");
+  EXPECT_EQ(conv["conversation"]["consecutive_misses"], 0);
+  // Blank messages never count towards the two-miss hand-off.
+  Say("empty01", "   ");
+  ASSERT_TRUE(WaitForSent(kEmptyPrompt, 2)) << SentDump();
+  Say("empty01", "");
+  ASSERT_TRUE(WaitForSent(kEmptyPrompt, 3)) << SentDump();
+  EXPECT_EQ(Api("/api/v1/conversations?state=waiting_agent")["conversations"].size(), 0u);
+}
+
+TEST_F(BotEndToEndTest, TwentyKilobyteTextIsStoredWholeAndGetsOneShortReplyOfferingAHuman) {
+  // A question buried in ~20 KB of unrelated text: the matcher sees only the first
+  // max_query_code_points (200) characters, which the filler dominates, so the bot says it did
+  // not understand (offering 转人工) instead of guessing; the transcript keeps everything.
+  std::string text = "怎么申请退款？";
+  while (text.size() < 20 * 1024)
+    text += "我的订单昨天到了，但是东西不太满意。";
+  ASSERT_GE(text.size(), 20u * 1024);
+  Say("long01", text);
+  ASSERT_TRUE(WaitForSent(kNotUnderstood)) << SentDump();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{kGreeting, kNotUnderstood})) << SentDump();
+  const auto conv = OnlyConversation(3);
+  ASSERT_EQ(conv["messages"].size(), 3u) << conv.dump().substr(0, 2000);
+  EXPECT_EQ(conv["messages"][0]["direction"], "in");
+  EXPECT_EQ(conv["messages"][0]["content"].get<std::string>(), text);
+  EXPECT_EQ(conv["messages"][2]["content"], kNotUnderstood);
+  EXPECT_EQ(conv["conversation"]["consecutive_misses"], 1);
+}
+
+TEST_F(BotEndToEndTest, EmojiOnlyTextGetsThePromptNotAnFaqAnswer) {
+  Say("emoji01", "😀😂👍");
+  ASSERT_TRUE(WaitForSent(kEmptyPrompt)) << SentDump();
+  Say("emoji01", "[微笑][强]");
+  ASSERT_TRUE(WaitForSent(kEmptyPrompt, 2)) << SentDump();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{kGreeting, kEmptyPrompt, kEmptyPrompt}))
+      << SentDump();
+  const auto conv = OnlyConversation(5);
+  ASSERT_EQ(conv["messages"].size(), 5u) << conv.dump();
+  EXPECT_EQ(conv["messages"][0]["content"], "😀😂👍");
+  EXPECT_EQ(conv["messages"][3]["content"], "[微笑][强]");
+  EXPECT_EQ(conv["conversation"]["consecutive_misses"], 0);
+}
+
+TEST_F(BotEndToEndTest, ImageMessageGetsTheTextOnlyReplyThatOffersAHuman) {
+  const Callback c = Message("image01", "image",
+                             "<PicUrl><![CDATA[http://127.0.0.1:9/p.jpg]]></PicUrl>"
+                             "<MediaId><![CDATA[media-image-1]]></MediaId>",
+                             "8300000001");
+  ASSERT_EQ(Deliver(c), 200);
+  ASSERT_TRUE(WaitForSent(kTextOnly)) << SentDump();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{kGreeting, kTextOnly})) << SentDump();
+  const auto conv = OnlyConversation(3);
+  ASSERT_EQ(conv["messages"].size(), 3u) << conv.dump();
+  EXPECT_EQ(conv["messages"][0]["type"], "image");
+  EXPECT_EQ(conv["messages"][0]["content"], "[image]");
+  EXPECT_EQ(conv["messages"][0]["platform_msg_id"], "8300000001");
+  EXPECT_EQ(conv["messages"][2]["content"], kTextOnly);
+  // The offer works: 转人工 hands the conversation to a human.
+  Say("image01", "转人工");
+  ASSERT_TRUE(WaitForSent(kQueuedFirst)) << SentDump();
+}
+
+TEST_F(BotEndToEndTest, VoiceMessageGetsTheTextOnlyReplyAndIsStoredAsVoice) {
+  const Callback c = Message("voice01", "voice",
+                             "<MediaId><![CDATA[media-voice-1]]></MediaId>"
+                             "<Format><![CDATA[amr]]></Format>",
+                             "8300000002");
+  ASSERT_EQ(Deliver(c), 200);
+  ASSERT_TRUE(WaitForSent(kTextOnly)) << SentDump();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{kGreeting, kTextOnly})) << SentDump();
+  const auto conv = OnlyConversation(3);
+  ASSERT_EQ(conv["messages"].size(), 3u) << conv.dump();
+  EXPECT_EQ(conv["messages"][0]["type"], "voice");
+  EXPECT_EQ(conv["messages"][0]["content"], "[voice]");
+  EXPECT_EQ(conv["conversation"]["state"], "bot");
+  EXPECT_EQ(conv["conversation"]["consecutive_misses"], 0);
+}
+
 TEST_F(BotEndToEndTest, UnknownAppNameIs404AndNothingIsStoredOrSent) {
   EXPECT_EQ(Deliver(Text("sunqi", "怎么申请退款？", "8200000001", "nope")), 404);
+  // Nothing of it reached the engine or the outbox.
+  EXPECT_EQ(Api("/api/v1/conversations")["conversations"].size(), 0u);
+  EXPECT_EQ(Api("/api/v1/outbox")["outbox"].size(), 0u);
   // A known-app message afterwards is answered; the unknown-app one left no trace.
   Say("sunqi", "怎么申请退款？");
   ASSERT_TRUE(WaitForSent(DemoAnswer("refund-apply"))) << SentDump();
   auto list = Api("/api/v1/conversations");
   ASSERT_EQ(list["conversations"].size(), 1u) << list.dump();
-  const auto id = list["conversations"][0]["id"].get<int64_t>();
-  auto conv = Api("/api/v1/conversations/" + std::to_string(id));
+  EXPECT_EQ(list["conversations"][0]["app"], kApp);
+  const auto conv = OnlyConversation(1);
   int inbound = 0;
   for (const auto& m : conv["messages"])
     inbound += m["direction"] == "in" ? 1 : 0;
   EXPECT_EQ(inbound, 1) << conv.dump();
+  for (const auto& r : wecom_.Requests(FakeWecom::kMessageSend))
+    EXPECT_EQ(r.Json().value("touser", ""), "sunqi");
 }
 
 }  // namespace

@@ -774,5 +774,19 @@ TEST(BotOptions, InheritThresholdsTakesTheMatchersUnlessConfigured) {
   EXPECT_EQ(configured.suggest_threshold, 0.3);
 }
 
+TEST(DialoguePolicy, QueueMovesArePushedWhenNearTheFrontOrByAWholeStep) {
+  const DialoguePolicy policy{BotOptions{}};  // near 3, step 5
+  EXPECT_TRUE(policy.ShouldPushQueueMove(4, 3));
+  EXPECT_TRUE(policy.ShouldPushQueueMove(2, 1));
+  EXPECT_TRUE(policy.ShouldPushQueueMove(20, 15));
+  EXPECT_FALSE(policy.ShouldPushQueueMove(20, 17));  // a small move far from the front
+  EXPECT_FALSE(policy.ShouldPushQueueMove(3, 3));    // unchanged
+  EXPECT_FALSE(policy.ShouldPushQueueMove(2, 3));    // worse: never pushed
+  EXPECT_FALSE(policy.ShouldPushQueueMove(0, 1));    // never told (no hand-off notice yet)
+  const Reply r = policy.QueueUpdate(2);
+  EXPECT_EQ(r.purpose, ReplyPurpose::kQueueUpdate);
+  EXPECT_NE(r.text.find("排在第 2 位"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kefu::bot
