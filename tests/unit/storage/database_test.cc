@@ -28,13 +28,14 @@ std::string Pragma(Database& db, const std::string& name) {
   return (*stmt)->ColumnText(0);
 }
 
-TEST(Database, OpenSetsWalForeignKeysBusyTimeoutAndFullSync) {
+TEST(Database, OpenSetsWalForeignKeysBusyTimeoutFullSyncAndMemoryTempStore) {
   testing::TempDir dir;
   auto db = OpenOrDie(dir.File("kefu.db"));
   EXPECT_EQ(Pragma(*db, "journal_mode"), "wal");
   EXPECT_EQ(Pragma(*db, "foreign_keys"), "1");
   EXPECT_EQ(Pragma(*db, "busy_timeout"), "5000");
   EXPECT_EQ(Pragma(*db, "synchronous"), "2");  // FULL
+  EXPECT_EQ(Pragma(*db, "temp_store"), "2");   // MEMORY
 }
 
 TEST(Database, SynchronousNormalIsApplied) {
