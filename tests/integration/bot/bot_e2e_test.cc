@@ -490,5 +490,52 @@ TEST_F(BotEndToEndTest, UnknownAppNameIs404AndNothingIsStoredOrSent) {
     EXPECT_EQ(r.Json().value("touser", ""), "sunqi");
 }
 
+// Issue 5 / spec §6: the customer hears the agent the moment the ticket is assigned (no message of
+// theirs needed), and the customer queued behind hears the queue move.
+TEST_F(BotEndToEndTest, AssigningTheTicketTellsTheCustomerAtOnceAndMovesTheQueue) {
+  Say("first01", "转人工");
+  ASSERT_TRUE(WaitForSent(kQueuedFirst)) << SentDump();
+  Say("second01", "转人工");
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& t : Sent())
+      if (t.find("排在第 2 位") != std::string::npos) return true;
+    return false;
+  })) << SentDump();
+  int64_t ticket = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    auto list = Api("/api/v1/conversations?state=waiting_agent");
+    if (!list.is_object()) return false;
+    bool both = list["conversations"].size() == 2;
+    for (const auto& c : list["conversations"]) {
+      if (!c["ticket_id"].is_number()) both = false;
+    }
+    if (!both) return false;
+    // Oldest conversation (listed last) is first01's.
+    ticket = list["conversations"].back()["ticket_id"].get<int64_t>();
+    return true;
+  })) << Api("/api/v1/conversations").dump();
+
+  const HttpReply patched =
+      HttpCall(port_, "PATCH", "/api/v1/tickets/" + std::to_string(ticket),
+               "Authorization: Bearer " + api_token_ + "\r\nContent-Type: application/json\r\n",
+               R"({"assignee":"王小明","status":"open"})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  ASSERT_TRUE(WaitForSent("您好，人工客服 王小明 为您服务，请问有什么可以帮您？")) << SentDump();
+  ASSERT_TRUE(WaitForSent("您当前排在第 1 位，请耐心等待，客服接入后会第一时间回复您。"))
+      << SentDump();
+  for (const auto& r : wecom_.Requests(FakeWecom::kMessageSend)) {
+    const auto j = r.Json();
+    const std::string text = j.contains("text") ? j["text"].value("content", "") : "";
+    if (text.find("王小明") != std::string::npos) {
+      EXPECT_EQ(j.value("touser", ""), "first01");
+    }
+    if (text.find("您当前排在第 1 位，请耐心") != std::string::npos) {
+      EXPECT_EQ(j.value("touser", ""), "second01");
+    }
+  }
+  auto with_agent = Api("/api/v1/conversations?state=with_agent");
+  ASSERT_EQ(with_agent["conversations"].size(), 1u) << with_agent.dump();
+}
+
 }  // namespace
 }  // namespace kefu::testing
