@@ -239,6 +239,10 @@ function openTicket(id) {
 
 // ---- tickets ----
 
+function subjectOf(t) {
+  return t.subject || `${label('channel', t.channel)}客户 ${t.requester} 的咨询`;
+}
+
 async function renderTickets(main) {
   const f = state.filters.tickets;
   const params = new URLSearchParams();
@@ -253,7 +257,7 @@ async function renderTickets(main) {
     class: state.selected && state.selected.kind === 'ticket' && state.selected.id === t.id ? 'selected' : '',
     onclick: () => { state.selected = { kind: 'ticket', id: t.id }; refresh(); },
   },
-  el('td', {}, `#${t.id}`), el('td', { class: 'subject' }, t.subject),
+  el('td', {}, `#${t.id}`), el('td', { class: 'subject' }, subjectOf(t)),
   el('td', {}, label('status', t.status)), el('td', {}, el('span', { class: `badge p-${t.priority}` }, label('priority', t.priority))),
   el('td', {}, t.group || '—'), el('td', {}, t.assignee || '未分配'),
   el('td', {}, el('span', { class: `badge sla-${t.sla_state}` }, label('sla', t.sla_state)))));
@@ -329,7 +333,7 @@ async function renderTicket(target, id) {
       el('button', { onclick: () => send(true) }, '公开回复'),
       el('button', { class: 'secondary', onclick: () => send(false) }, '内部备注')));
   target.append(
-    el('div', { class: 'detail-head' }, el('h2', {}, `工单 #${t.id}`), el('span', { class: 'subject' }, t.subject),
+    el('div', { class: 'detail-head' }, el('h2', {}, `工单 #${t.id}`), el('span', { class: 'subject' }, subjectOf(t)),
       t.conversation_id ? el('button', { class: 'link', onclick: () => { state.view = 'conversations'; state.selected = { kind: 'conversation', id: t.conversation_id }; renderShell(); } }, `会话 #${t.conversation_id}`) : null),
     fields, el('h3', {}, 'SLA'), sla, composer, el('h3', {}, '时间线'), timeline);
 }

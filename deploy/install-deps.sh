@@ -19,6 +19,7 @@ PACKAGES=(
   prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk procps
+  chromium                  # console browser tests (driven by playwright-core, tests/e2e)
 )
 
 missing=()
@@ -27,6 +28,11 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm run the console's browser tests (tests/e2e). Machines that already have them (for
+# instance a newer npm installed outside dpkg) keep theirs; otherwise Debian's packages are added.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
