@@ -125,8 +125,12 @@ class BotModule final : public Module {
     }
     // One source of truth for the thresholds: the live matcher's ([knowledge] or knowledge's
     // reliability-table defaults), unless [bot] sets them.
-    if (const auto* km = r.Get<knowledge::Matcher>()) {
-      options_.InheritThresholds(km->options());
+    const knowledge::MatcherOptions* matcher_options = r.Get<knowledge::MatcherOptions>();
+    if (matcher_options == nullptr) {
+      if (const auto* km = r.Get<knowledge::Matcher>()) matcher_options = &km->options();
+    }
+    if (matcher_options != nullptr) {
+      options_.InheritThresholds(*matcher_options);
       KEFU_RETURN_IF_ERROR(options_.Validate());
     }
     spdlog::info("bot thresholds answer={} suggest={}", options_.answer_threshold,
