@@ -109,4 +109,26 @@ Priority ApplyAutoPriority(const std::vector<AutoPriorityRule>& rules, std::stri
   return result;
 }
 
+std::string SubjectFromMessage(std::string_view message, size_t max_chars) {
+  constexpr std::string_view kBlank = " \t\r\n";
+  while (!message.empty()) {
+    const size_t end = message.find('\n');
+    std::string_view line = message.substr(0, end);
+    const size_t first = line.find_first_not_of(kBlank);
+    if (first != std::string_view::npos) {
+      line = line.substr(first, line.find_last_not_of(kBlank) - first + 1);
+      // Count code points by their lead bytes; cut before the first one past the limit.
+      size_t chars = 0;
+      for (size_t i = 0; i < line.size(); ++i) {
+        if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
+        if (chars++ == max_chars) return std::string(line.substr(0, i)) + "…";
+      }
+      return std::string(line);
+    }
+    if (end == std::string_view::npos) break;
+    message.remove_prefix(end + 1);
+  }
+  return "";
+}
+
 }  // namespace kefu::ticketing

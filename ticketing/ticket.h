@@ -116,4 +116,9 @@ struct AutoPriorityRule {
 Priority ApplyAutoPriority(const std::vector<AutoPriorityRule>& rules, std::string_view channel,
                            std::string_view first_message, Priority requested);
 
+// The subject of a ticket opened by a customer message (a hand-off transcript, a new chat): its
+// first non-blank line, trimmed, cut to at most `max_chars` code points with "…" when cut. Agents
+// scan queues by subject, so it is never empty for a non-blank message.
+std::string SubjectFromMessage(std::string_view message, size_t max_chars = 60);
+
 }  // namespace kefu::ticketing

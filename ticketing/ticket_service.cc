@@ -351,7 +351,10 @@ Result<Ticket> TicketService::DoCustomerMessage(TicketTx& tx, Effects& fx,
   n.conversation = m.conversation;
   n.customer_tags = m.customer_tags;
   n.first_message = m.body;
-  if (!latest) return DoCreate(tx, fx, n, Actor::Customer(m.requester), {});
+  if (!latest) {
+    n.subject = SubjectFromMessage(m.body);
+    return DoCreate(tx, fx, n, Actor::Customer(m.requester), {});
+  }
   Ticket t = std::move(*latest);
   KEFU_ASSIGN_OR_RETURN(auto events, tx.Events(t.id));
   // A merged ticket hands its conversation to the ticket it was merged into.

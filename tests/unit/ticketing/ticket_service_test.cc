@@ -553,5 +553,14 @@ TEST(Tickets, ListFiltersByStatusPriorityGroupSlaStateAndText) {
   EXPECT_TRUE(h.store->List(f)->empty());
 }
 
+TEST(Tickets, ACustomerMessageOpeningATicketGivesItASubject) {
+  Harness h;
+  CustomerMessage m{
+      ConversationId(77), "cust-9", "wecom", "客户：发票怎么开\n机器人：请问您是否想问", {}};
+  auto t = h.service->OnCustomerMessage(m);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->subject, "客户：发票怎么开");
+}
+
 }  // namespace
 }  // namespace kefu::ticketing

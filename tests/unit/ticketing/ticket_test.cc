@@ -65,5 +65,15 @@ TEST(AutoPriority, KeywordRaisesButNeverLowers) {
   EXPECT_EQ(ApplyAutoPriority(rules, "wecom", "系统宕机 紧急", Priority::kLow), Priority::kUrgent);
 }
 
+TEST(TicketSubject, FirstNonBlankLineTrimmedAndCutAtACodePointBoundary) {
+  EXPECT_EQ(SubjectFromMessage("\n  \n  客户：怎么申请退款  \n机器人：请提供订单号"),
+            "客户：怎么申请退款");
+  EXPECT_EQ(SubjectFromMessage("退款退款退款", 4), "退款退款…");
+  EXPECT_EQ(SubjectFromMessage("退款退款", 4), "退款退款");
+  EXPECT_EQ(SubjectFromMessage("a😀b", 2), "a😀…");
+  EXPECT_EQ(SubjectFromMessage(" \n\t"), "");
+  EXPECT_EQ(SubjectFromMessage("single"), "single");
+}
+
 }  // namespace
 }  // namespace kefu::ticketing
