@@ -38,70 +38,20 @@
 #include "bot/knowledge_faq_matcher.h"
 #include "channels/common/wx_crypto.h"
 #include "storage/database.h"
+#include "tests/bench/bot/bench_faqs.h"
 #include "tests/support/temp_dir.h"
 
 namespace kefu::bot {
 namespace {
+
+using bench::ExactMatcher;
+using bench::LoadFaqs;
 
 using Clock = std::chrono::steady_clock;
 
 constexpr char kCorp[] = "wx5823bf96d3bd56c7";
 constexpr char kToken[] = "QDG6eK";
 constexpr char kAesKey[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-
-std::vector<knowledge::Faq> LoadFaqs(size_t total) {
-  std::ifstream in(std::string(KEFU_SOURCE_DIR) + "/deploy/demo/faq.jsonl");
-  std::vector<knowledge::Faq> faqs;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto f = knowledge::FaqFromJsonText(line);
-    if (f.ok()) faqs.push_back(std::move(f).value());
-  }
-  static const char* kProducts[] = {"羽绒服", "运动鞋",   "蓝牙耳机", "电饭煲",     "行李箱",
-                                    "保温杯", "机械键盘", "空气炸锅", "瑜伽垫",     "儿童书包",
-                                    "咖啡机", "吸尘器",   "台灯",     "床上四件套", "登山包",
-                                    "面霜",   "手机壳",   "投影仪",   "电动牙刷",   "筋膜枪"};
-  static const char* kAspects[] = {
-      "尺码怎么选",   "怎么清洗",       "保修多久",   "有几种颜色",     "适合几岁用",
-      "能放洗碗机吗", "充一次电用多久", "材质是什么", "支持以旧换新吗", "有没有赠品",
-      "重量是多少",   "噪音大不大",     "怎么安装",   "会不会掉色",     "能带上飞机吗",
-      "有没有异味",   "适合送礼吗",     "保质期多久", "功率是多少",     "产地是哪里"};
-  size_t n = 0;
-  while (faqs.size() < total) {
-    const size_t p = n % std::size(kProducts);
-    const size_t a = (n / std::size(kProducts)) % std::size(kAspects);
-    const size_t series = n / (std::size(kProducts) * std::size(kAspects));
-    knowledge::Faq f;
-    f.id = "syn-" + std::to_string(n);
-    const std::string model = std::string(kProducts[p]) + std::to_string(series + 1) + "代";
-    f.question = model + kAspects[a];
-    f.similar_questions = {"请问" + model + kAspects[a], model + "的" + kAspects[a]};
-    f.answer = "关于" + model + "：请以商品详情页的说明为准。";
-    f.category = "商品";
-    faqs.push_back(std::move(f));
-    ++n;
-  }
-  return faqs;
-}
-
-class ExactMatcher final : public FaqMatcher {
- public:
-  explicit ExactMatcher(const std::vector<knowledge::Faq>& faqs) {
-    for (const auto& f : faqs) {
-      for (const auto& q : f.similar_questions)
-        by_question_[q] = {f.id, f.question, f.answer, 0.95};
-      by_question_[f.question] = {f.id, f.question, f.answer, 0.95};
-    }
-  }
-  Result<MatchResult> Match(std::string_view query, const std::string&, int) const override {
-    const auto it = by_question_.find(std::string(query));
-    if (it == by_question_.end()) return MatchResult{};
-    return MatchResult{{it->second}};
-  }
-
- private:
-  std::unordered_map<std::string, MatchCandidate> by_question_;
-};
 
 // No ticketing in this daemon (the queries never hand off).
 class NoDesk final : public HandoffDesk {
