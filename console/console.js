@@ -17,6 +17,7 @@ const LABELS = {
   sla: { ok: '正常', warning: '即将超时', breached: '已超时' },
   sender: { customer: '客户', bot: '机器人', agent: '客服', system: '系统' },
   role: { agent: '客服', supervisor: '主管', admin: '管理员' },
+  metricState: { active: '计时中', paused: '已暂停', fulfilled: '已达成', breached: '已超时' },
   metric: { first_response: '首次响应', next_response: '后续响应', periodic_update: '定期更新', resolution: '解决' },
   event: {
     created: '创建工单', customer_message: '客户消息', agent_reply: '客服回复', bot_reply: '机器人回复',
@@ -310,7 +311,7 @@ async function renderTicket(target, id) {
     el('thead', {}, el('tr', {}, ['指标', '目标(分钟)', '截止', '状态', '超时'].map((h) => el('th', {}, h)))),
     el('tbody', {}, (t.sla || []).map((m) => el('tr', { class: m.breached ? 'breached' : '' },
       el('td', {}, label('metric', m.metric)), el('td', {}, String(m.target_minutes)),
-      el('td', {}, formatTime(m.due_ms)), el('td', {}, m.state),
+      el('td', {}, formatTime(m.due_ms)), el('td', {}, label('metricState', m.state)),
       el('td', {}, m.breached ? `超时 ${m.late_by_minutes} 分钟` : '否')))));
   const timeline = el('ol', { class: 'timeline' }, (t.timeline || []).map((e) => el('li', { class: `event ${e.kind}` },
     el('div', { class: 'meta' }, `${label('event', e.kind)} · ${e.actor ? `${label('sender', e.actor.kind)} ${e.actor.id || ''}` : ''} · ${formatTime(e.at_ms)}`),
