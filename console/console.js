@@ -94,6 +94,7 @@ const state = {
   filters: { conversations: { state: 'waiting_agent' }, tickets: { status: '', priority: '', sla: '', q: '', mine: false } },
   selected: null, // {kind: 'conversation'|'ticket', id}
   users: [],
+  drafts: {}, // ticket id -> reply text being written
 };
 
 function root() {
@@ -317,12 +318,17 @@ async function renderTicket(target, id) {
     el('div', { class: 'meta' }, `${label('event', e.kind)} · ${e.actor ? `${label('sender', e.actor.kind)} ${e.actor.id || ''}` : ''} · ${formatTime(e.at_ms)}`),
     e.field ? el('div', { class: 'change' }, `${e.field}: ${e.before || '—'} → ${e.after || '—'}`) : null,
     e.body ? el('div', { class: 'body' }, e.body) : null)));
-  const text = el('textarea', { rows: 4, placeholder: '回复客户，或写内部备注' });
+  // The draft survives the list refreshes that redraw this panel.
+  const text = el('textarea', {
+    rows: 4, placeholder: '回复客户，或写内部备注', value: state.drafts[id] || '',
+    oninput: (e) => { state.drafts[id] = e.target.value; },
+  });
   const send = async (isPublic) => {
     if (!text.value.trim()) return;
     try {
       await api('POST', `/api/v1/tickets/${id}/comments`, { body: text.value, public: isPublic });
       text.value = '';
+      delete state.drafts[id];
       flash(isPublic ? '回复已进入发送队列' : '备注已保存', 'info');
     } catch (e) {
       flash(e.message, 'error');

@@ -134,6 +134,8 @@ try {
   // Assign to me and reply publicly.
   await page.click('button:has-text("分配给我")');
   await page.getByText('已更新').waitFor();
+  // The panel redraws once the update is stored: the button goes away when the ticket is ours.
+  await page.locator('button:has-text("分配给我")').waitFor({ state: 'detached' });
   await page.fill('.composer textarea', '您好，退款已受理，1-3 个工作日到账。');
   await page.click('button:has-text("公开回复")');
   await page.locator('#flash.info', { hasText: '回复已进入发送队列' }).waitFor({ timeout: 10000 })
