@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "app/api_support.h"
+#include "app/users.h"
 #include "bot/conversation_engine.h"
 #include "bot/knowledge_faq_matcher.h"
 #include "bot/sqlite_conversation_store.h"
@@ -83,6 +84,12 @@ class ForwardingSubmitter final : public bot::InboundSubmitter {
 bot::EngineOptions EngineOptionsForThisMachine() {
   bot::EngineOptions o;
   o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Customers hear the console user's display name (客服小王), not the login name.
+  o.agent_name = [](storage::Database& db, std::string_view assignee) -> Result<std::string> {
+    KEFU_ASSIGN_OR_RETURN(std::optional<StoredUser> user, FindUser(db, assignee));
+    if (!user || user->user.disabled_at_ms) return std::string();
+    return user->user.display_name;
+  };
   return o;
 }
 

@@ -349,7 +349,12 @@ Status ConversationEngine::AgentJoinedJob(storage::Database& db, ConversationId 
   // handed off (a ticket opened by an agent for this customer).
   if (!conv || conv->state() != ConversationState::kWaitingAgent) return Status::Ok();
   conv->dialogue.state = ConversationState::kWithAgent;
-  return Push(db, *conv, {policy_.AgentJoined(agent)}, out);
+  std::string name = agent;
+  if (options_.agent_name) {
+    Result<std::string> display = options_.agent_name(db, agent);
+    if (display.ok() && !display->empty()) name = std::move(*display);
+  }
+  return Push(db, *conv, {policy_.AgentJoined(name)}, out);
 }
 
 Status ConversationEngine::QueueScanJob(storage::Database& db, EngineOutcome& out) {

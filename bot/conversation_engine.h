@@ -64,6 +64,10 @@ struct EngineOptions {
   // Called on the writer thread after each submitted message's job finished (its Status and
   // inbound id); for latency measurements. Must be quick.
   std::function<void(const Status&, int64_t inbound_id)> on_finished;
+  // The name a customer hears for an agent ("人工客服 {agent} 为您服务"), looked up from the
+  // ticket's assignee id inside the agent-joined writer job (kefud maps console usernames to their
+  // display names). Empty, failing or returning "": the assignee id itself.
+  std::function<Result<std::string>(storage::Database&, std::string_view assignee)> agent_name;
 };
 
 // What one processed message did (returned by ProcessNow, for tests and tools).

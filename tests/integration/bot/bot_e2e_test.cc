@@ -515,10 +515,18 @@ TEST_F(BotEndToEndTest, AssigningTheTicketTellsTheCustomerAtOnceAndMovesTheQueue
     return true;
   })) << Api("/api/v1/conversations").dump();
 
+  // The agent is a console user: the customer hears the display name, not the login name.
+  const std::string password_file = dir_.File("wangxm.pw");
+  std::ofstream(password_file) << "agent-password\n";
+  CommandResult added =
+      RunCommand({KEFUCTL_PATH, "--config", config_, "user", "add", "wangxm", "--role", "agent",
+                  "--display-name", "王小明", "--password-file", password_file},
+                 dir_.path().string());
+  ASSERT_EQ(added.code, 0) << added.err;
   const HttpReply patched =
       HttpCall(port_, "PATCH", "/api/v1/tickets/" + std::to_string(ticket),
                "Authorization: Bearer " + api_token_ + "\r\nContent-Type: application/json\r\n",
-               R"({"assignee":"王小明","status":"open"})");
+               R"({"assignee":"wangxm","status":"open"})");
   ASSERT_EQ(patched.status, 200) << patched.body;
   ASSERT_TRUE(WaitForSent("您好，人工客服 王小明 为您服务，请问有什么可以帮您？")) << SentDump();
   ASSERT_TRUE(WaitForSent("您当前排在第 1 位，请耐心等待，客服接入后会第一时间回复您。"))
