@@ -108,11 +108,7 @@ class BotEndToEndTest : public ::testing::Test {
         {KEFUCTL_PATH, "--config", config_, "token", "create", "--role", "admin", "--name", "e2e"},
         dir_.path().string());
     ASSERT_EQ(r.code, 0) << r.err;
-    std::istringstream in(r.out);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty()) api_token_ = line;
-    }
+    api_token_ = LastNonEmptyLine(r.out);
     kefud_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{KEFUD_PATH, "--config", config_},
                                        dir_.File("kefud.out"), dir_.File("kefud.err"));

@@ -67,12 +67,7 @@ class DaemonTest : public ::testing::Test {
   std::string CreateToken(const std::string& role) {
     CommandResult r = Kefuctl({"token", "create", "--role", role, "--name", "it"});
     EXPECT_EQ(r.code, 0) << r.err;
-    std::istringstream in(r.out);
-    std::string line, last;
-    while (std::getline(in, line)) {
-      if (!line.empty()) last = line;
-    }
-    return last;
+    return LastNonEmptyLine(r.out);
   }
 
   std::string KefudStderr() { return ReadWholeFile(dir_.File("kefud.err")); }

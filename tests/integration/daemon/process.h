@@ -43,6 +43,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
 
 std::string ReadWholeFile(const std::string& path);
 
+// The last non-empty line of `text` (kefuctl prints a created token alone on its last line).
+std::string LastNonEmptyLine(const std::string& text);
+
+// Percent-encodes every byte but ASCII letters and digits (query parameters in tests).
+std::string UrlEncode(const std::string& s);
+
 // A port that was free a moment ago on 127.0.0.1.
 int FreePort();
 

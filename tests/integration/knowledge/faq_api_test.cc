@@ -19,21 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 class FaqApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,11 +30,7 @@ class FaqApiTest : public ::testing::Test {
         {KEFUCTL_PATH, "--config", config_, "token", "create", "--role", "admin", "--name", "it"},
         dir_.path().string());
     ASSERT_EQ(r.code, 0) << r.err;
-    std::istringstream in(r.out);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty()) token_ = line;
-    }
+    token_ = LastNonEmptyLine(r.out);
     kefud_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{KEFUD_PATH, "--config", config_},
                                        dir_.File("kefud.out"), dir_.File("kefud.err"));
@@ -75,7 +56,7 @@ class FaqApiTest : public ::testing::Test {
   }
 
   nlohmann::json Match(const std::string& q) {
-    HttpReply r = Call("GET", "/api/v1/faq-match?k=3&q=" + Encode(q));
+    HttpReply r = Call("GET", "/api/v1/faq-match?k=3&q=" + UrlEncode(q));
     EXPECT_EQ(r.status, 200) << r.body;
     return nlohmann::json::parse(r.body, nullptr, false);
   }
@@ -99,7 +80,7 @@ TEST_F(FaqApiTest, CrudAndSimilarQuestionsAreVisibleToTheMatcherAtOnce) {
   EXPECT_EQ(Call("POST", "/api/v1/faqs", R"({"question": " ", "answer": "x"})").status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/faqs/nope").status, 404);
 
-  HttpReply list = Call("GET", "/api/v1/faqs?q=" + Encode("申請退款"));
+  HttpReply list = Call("GET", "/api/v1/faqs?q=" + UrlEncode("申請退款"));
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(nlohmann::json::parse(list.body)["total"], 1);
 

@@ -21,30 +21,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string LastLine(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  return last;
-}
-
 class KnowledgeAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -77,7 +53,7 @@ class KnowledgeAdminTest : public ::testing::Test {
   std::string Token(const std::string& role) {
     CommandResult r = Kefuctl({"token", "create", "--role", role, "--name", "it-" + role});
     EXPECT_EQ(r.code, 0) << r.err;
-    return LastLine(r.out);
+    return LastNonEmptyLine(r.out);
   }
 
   CommandResult Kefuctl(std::vector<std::string> args) {
@@ -96,7 +72,7 @@ class KnowledgeAdminTest : public ::testing::Test {
 
   // The top FAQ id for `q`, or "" when nothing matches.
   std::string Top(const std::string& q) {
-    HttpReply r = Call("GET", "/api/v1/faq-match?k=3&q=" + Encode(q));
+    HttpReply r = Call("GET", "/api/v1/faq-match?k=3&q=" + UrlEncode(q));
     EXPECT_EQ(r.status, 200) << r.body;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (!j.is_object() || j["matches"].empty()) return "";
@@ -139,9 +115,9 @@ TEST_F(KnowledgeAdminTest, SynonymAddedOverRestIsUsedByTheNextMatch) {
   ASSERT_EQ(synonyms.size(), 1u);
   EXPECT_EQ(synonyms[0]["variant"], "不想用了");
 
-  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/synonyms/" + Encode("不想用了")).status, 204);
+  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/synonyms/" + UrlEncode("不想用了")).status, 204);
   EXPECT_EQ(Top("不想用了"), "");
-  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/synonyms/" + Encode("不想用了")).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/synonyms/" + UrlEncode("不想用了")).status, 404);
 }
 
 TEST_F(KnowledgeAdminTest, DictionaryEndpointsValidateAndNeedTheRightRole) {
@@ -178,8 +154,8 @@ TEST_F(KnowledgeAdminTest, DictionaryEndpointsValidateAndNeedTheRightRole) {
     EXPECT_NE(r.body.find(b.field), std::string::npos) << b.body << " " << r.body;
   }
 
-  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/dictionary/" + Encode("余额宝")).status, 204);
-  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/dictionary/" + Encode("余额宝")).status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/dictionary/" + UrlEncode("余额宝")).status, 204);
+  EXPECT_EQ(Call("DELETE", "/api/v1/knowledge/dictionary/" + UrlEncode("余额宝")).status, 404);
 }
 
 TEST_F(KnowledgeAdminTest, KefuctlChangesBesideARunningKefudReachTheLiveMatcher) {
