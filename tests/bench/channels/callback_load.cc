@@ -4,6 +4,10 @@
 //
 //   kefu_channels_callback_load <port> [connections=64] [seconds=10] [daemon_pid]
 //                               [max_msgs_per_s=80000]
+//   kefu_channels_callback_load --write-requests <file> <count>
+//
+// The second form only writes `count` encrypted callbacks with unique MsgIds, one per line as
+// "<target>\t<body>", for the leaner wrk client (callback_wrk.lua, run_callback_bench.sh).
 //
 // Prints msgs/s, p50 and p99 for both routes. The callback bodies (seconds x max_msgs_per_s of
 // them, unique MsgIds) are encrypted and signed before the timed run, so the generator spends no
@@ -20,6 +24,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -173,13 +178,40 @@ void Print(const char* name, const Stats& s, int seconds) {
   std::printf("\n");
 }
 
+// Writes `count` callbacks (unique MsgIds) to `path`, one "<target>\t<body>" per line.
+int WriteRequests(const char* path, long count) {
+  int64_t base = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count() *
+                 1000;
+  int parts = 64;
+  auto requests = Prepare(
+      parts, static_cast<size_t>(std::max(1L, count) / parts + (count % parts ? 1 : 0)), base);
+  std::FILE* out = std::fopen(path, "w");
+  if (!out) {
+    std::perror(path);
+    return 1;
+  }
+  long written = 0;
+  for (const auto& part : requests) {
+    for (size_t i = 0; i < part.size() && written < count; ++i, ++written) {
+      std::fprintf(out, "%s\t%s\n", part[i].target.c_str(), part[i].body.c_str());
+    }
+  }
+  return std::fclose(out) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "--write-requests") {
+    return WriteRequests(argv[2], std::atol(argv[3]));
+  }
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: kefu_channels_callback_load <port> [connections] [seconds] [daemon_pid] "
-                 "[max_msgs_per_s]\n");
+                 "[max_msgs_per_s]\n"
+                 "       kefu_channels_callback_load --write-requests <file> <count>\n");
     return 2;
   }
   int port = std::atoi(argv[1]);

@@ -2,14 +2,17 @@
 // that consumes the durable inbound queue exactly like the conversation engine does: in one
 // writer job it enqueues a reply in the outbox and marks the inbound row processed.
 //
-//   kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho]
+//   kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho] [sync=normal|full]
 //
 // "noecho" leaves the echo consumer out (tests/bench/channels measures the inbound path alone).
+// "sync=" sets PRAGMA synchronous of the write connection (default normal; kefud's default is
+// full).
 //
 // Serves until SIGTERM/SIGINT (or is killed with -9 by the crash test).
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 #include "app/app_module.h"
@@ -73,14 +76,31 @@ class EchoBotModule final : public kefu::app::Module {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4 && argc != 5) {
-    std::cerr << "usage: kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho]\n";
+  using Synchronous = kefu::storage::DatabaseOptions::Synchronous;
+  bool echo = true;
+  Synchronous synchronous = Synchronous::kNormal;
+  bool usage = argc < 4;
+  for (int i = 4; i < argc && !usage; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "noecho") {
+      echo = false;
+    } else if (arg == "sync=normal") {
+      synchronous = Synchronous::kNormal;
+    } else if (arg == "sync=full") {
+      synchronous = Synchronous::kFull;
+    } else {
+      usage = true;
+    }
+  }
+  if (usage) {
+    std::cerr << "usage: kefu_channels_testd <data_dir> <wecom_api_base> <port_file> [noecho] "
+                 "[sync=normal|full]\n";
     return 2;
   }
   kefu::app::Config config;
   config.server.listen = "127.0.0.1:0";
   config.storage.data_dir = argv[1];
-  config.storage.synchronous = kefu::storage::DatabaseOptions::Synchronous::kNormal;
+  config.storage.synchronous = synchronous;
   kefu::app::ChannelsConfig channels;
   kefu::channels::wecom::WecomAppConfig app;
   app.name = "main";
@@ -96,7 +116,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<kefu::app::Module>> modules;
   modules.push_back(kefu::app::MakeAppModule());
   modules.push_back(kefu::app::MakeChannelsModule(channels));
-  if (argc == 4) modules.push_back(std::make_unique<EchoBotModule>());
+  if (echo) modules.push_back(std::make_unique<EchoBotModule>());
   kefu::SystemClock clock;
   auto daemon = kefu::app::Daemon::Create(config, std::move(modules), clock);
   if (!daemon.ok()) {
