@@ -234,6 +234,29 @@ void Matcher::SetModel(const std::array<double, kFeatureCount>& weights,
   options_.calibration = cal;
 }
 
+void Matcher::SetModel(const std::array<double, kFeatureCount>& weights, const HiddenLayer& hidden,
+                       const PlattCalibration& cal) {
+  std::unique_lock lock(mu_);
+  options_.rerank_weights = weights;
+  options_.hidden = hidden;
+  options_.calibration = cal;
+}
+
+double Matcher::RerankScore(const std::array<double, kFeatureCount>& f) const {
+  double s = 0;
+  for (size_t i = 0; i < kFeatureCount; ++i)
+    s += options_.rerank_weights[i] * f[i];
+  const HiddenLayer& h = options_.hidden;
+  for (size_t j = 0; j < kHiddenUnits; ++j) {
+    if (h.out[j] == 0) continue;
+    double a = h.bias[j];
+    for (size_t i = 0; i < kFeatureCount; ++i)
+      a += h.in[j][i] * f[i];
+    s += h.out[j] * std::tanh(a);
+  }
+  return s;
+}
+
 double Matcher::Confidence(double log_p, double margin, double coverage) const {
   const PlattCalibration& c = options_.calibration;
   const double z = c.bias + c.log_p * log_p + c.margin * margin + c.coverage * coverage;
@@ -399,9 +422,7 @@ std::vector<FaqMatch> Matcher::Match(std::string_view query, size_t k) const {
   std::vector<double> coverage;
   out.reserve(cands.size());
   for (const Candidate& c : cands) {
-    double s = 0;
-    for (size_t i = 0; i < kFeatureCount; ++i)
-      s += options_.rerank_weights[i] * c.f[i];
+    const double s = RerankScore(c.f);
     const std::string& faq_id = index_->doc(c.doc).faq_id;
     const size_t h = std::hash<std::string>{}(faq_id);
     size_t at = 0;

@@ -49,6 +49,16 @@ struct PlattCalibration {
   double coverage = 0.0;
 };
 
+// Nonlinear part of the reranker: score = w . f + sum_j out[j] * tanh(bias[j] + in[j] . f), a
+// small hidden layer fitted listwise on top of the linear weights (docs/knowledge.md). Costs
+// kHiddenUnits * kFeatureCount multiply-adds and kHiddenUnits tanh per candidate.
+inline constexpr size_t kHiddenUnits = 4;
+struct HiddenLayer {
+  std::array<std::array<double, kFeatureCount>, kHiddenUnits> in{};
+  std::array<double, kHiddenUnits> bias{};
+  std::array<double, kHiddenUnits> out{};  // all 0: the reranker is linear
+};
+
 struct MatcherOptions {
   AnalyzerOptions analyzer;
   VocabularyOptions vocabulary;
@@ -63,6 +73,7 @@ struct MatcherOptions {
   std::array<double, kFeatureCount> rerank_weights = {0.691, 4.518, 1.458,  -1.442, -2.487, 1.490,
                                                       1.963, 0.134, -0.409, -0.150, 1.701,  0.836,
                                                       0.063, 1.775, 1.131,  0.460};
+  HiddenLayer hidden;
   // Built-in colloquial Mandarin synonyms (咋 -> 怎么, 为啥 -> 为什么, 无法 -> 不能, ...).
   bool colloquial_synonyms = true;
   // Two-stage Platt fit on faq-dev (strict labels, then the adjudicated sample).
@@ -125,6 +136,8 @@ class Matcher {
   const MatcherOptions& options() const { return options_; }
   // Replaces reranker weights and calibration (tuning tools).
   void SetModel(const std::array<double, kFeatureCount>& weights, const PlattCalibration& cal);
+  void SetModel(const std::array<double, kFeatureCount>& weights, const HiddenLayer& hidden,
+                const PlattCalibration& cal);
   size_t faq_count() const;
   size_t lexicon_word_count() const;
   std::shared_ptr<const Analyzer> analyzer() const;
@@ -136,6 +149,9 @@ class Matcher {
     std::array<double, kFeatureCount> f;
   };
   std::vector<Candidate> Candidates(std::string_view query) const;
+  // The reranker score of one candidate's features (linear part plus hidden layer); caller holds
+  // mu_.
+  double RerankScore(const std::array<double, kFeatureCount>& features) const;
 
   MatcherOptions options_;
   mutable std::shared_mutex mu_;  // guards index_, admin_ and the model
