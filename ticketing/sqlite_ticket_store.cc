@@ -1,9 +1,12 @@
 #include "ticketing/sqlite_ticket_store.h"
 
 #include <algorithm>
+#include <array>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "storage/migrations.h"
@@ -161,7 +164,21 @@ constexpr char kSelectMetricsOf[] =
     "fulfilled_ms, target_minutes, actual_minutes, breached, late_by_minutes, state "
     "FROM sla_metric_results WHERE ticket_id = ? ORDER BY metric, instance";
 
+// The statements every unit of work runs, kept prepared by the store (index into kHotSql).
+enum HotStatement : size_t {
+  kHotInsertTicket,
+  kHotUpdateTicket,
+  kHotUpdateTicketAndWake,
+  kHotInsertEvent,
+  kHotUpsertMetric,
+  kHotDeleteMetric,
+};
+constexpr std::array<const char*, SqliteTicketStore::kHotStatements> kHotSql = {
+    kInsertTicket, kUpdateTicket, kUpdateTicketAndWake, kInsertEvent, kUpsertMetric, kDeleteMetric,
+};
+
 std::string ToJson(const std::vector<std::string>& v) {
+  if (v.empty()) return "[]";  // most tickets: no JSON document to build
   return nlohmann::json(v).dump();
 }
 
@@ -211,18 +228,63 @@ Result<Ticket> ReadTicket(storage::Statement& s) {
   return t;
 }
 
-Status BindTicketUpdate(storage::Statement& s, const Ticket& t, bool wake) {
-  KEFU_RETURN_IF_ERROR(s.BindAll(
-      t.subject, t.group, t.assignee, t.requester, t.channel, ToJson(t.tags),
-      ToJson(t.customer_tags), OptId(t.follow_up_of.value()), ToUnixMs(t.updated_at),
-      OptMs(t.solved_at), t.sla_policy, t.sla_state, ToString(t.status), ToString(t.priority)));
-  if (wake) KEFU_RETURN_IF_ERROR(s.Bind(15, OptMs(t.next_wake)));
-  return s.Bind(16, t.id);
+// The write path's statements run through the SQLite handle rather than Statement::Bind: text is
+// bound SQLITE_STATIC (no copy per column; the arguments outlive the call, temporaries included,
+// and the bindings are cleared before it returns). Parameters are numbered from `first`.
+template <typename T>
+int BindStatic(sqlite3_stmt* s, int idx, const T& v) {
+  using V = std::decay_t<T>;
+  if constexpr (std::is_same_v<V, std::optional<int64_t>>) {
+    return v ? sqlite3_bind_int64(s, idx, *v) : sqlite3_bind_null(s, idx);
+  } else if constexpr (std::is_integral_v<V>) {
+    return sqlite3_bind_int64(s, idx, static_cast<int64_t>(v));
+  } else if constexpr (requires {
+                         v.value();
+                         v.valid();
+                       }) {  // typed ids
+    return sqlite3_bind_int64(s, idx, v.value());
+  } else {
+    const std::string_view text(v);
+    return sqlite3_bind_text64(s, idx, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  }
 }
 
-Status BindTicket(storage::Statement& s, const Ticket& t) {
-  return s.BindAll(t.subject, ToString(t.status), ToString(t.priority), t.group, t.assignee,
-                   t.requester, t.channel, ToJson(t.tags), ToJson(t.customer_tags),
+template <typename... Args>
+Status RunStatic(storage::Database& db, storage::Statement& stmt, int first, const Args&... args) {
+  sqlite3_stmt* s = stmt.handle();
+  int idx = first;
+  int rc = SQLITE_OK;
+  ((rc == SQLITE_OK ? (rc = BindStatic(s, idx++, args)) : rc), ...);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    }
+  }
+  Status out = rc == SQLITE_DONE ? Status::Ok() : db.ErrorStatus(rc, stmt.sql());
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
+}
+
+Status RunTicketUpdate(storage::Database& db, storage::Statement& s, const Ticket& t, bool wake) {
+  if (wake) {
+    return RunStatic(db, s, 1, t.subject, t.group, t.assignee, t.requester, t.channel,
+                     ToJson(t.tags), ToJson(t.customer_tags), OptId(t.follow_up_of.value()),
+                     ToUnixMs(t.updated_at), OptMs(t.solved_at), t.sla_policy, t.sla_state,
+                     ToString(t.status), ToString(t.priority), OptMs(t.next_wake), t.id);
+  }
+  // ?15 (next_wake_ms) does not occur in this statement; ?16 is the id.
+  KEFU_RETURN_IF_ERROR(sqlite3_bind_int64(s.handle(), 16, t.id.value()) == SQLITE_OK
+                           ? Status::Ok()
+                           : db.ErrorStatus(SQLITE_RANGE, s.sql()));
+  return RunStatic(db, s, 1, t.subject, t.group, t.assignee, t.requester, t.channel, ToJson(t.tags),
+                   ToJson(t.customer_tags), OptId(t.follow_up_of.value()), ToUnixMs(t.updated_at),
+                   OptMs(t.solved_at), t.sla_policy, t.sla_state, ToString(t.status),
+                   ToString(t.priority));
+}
+
+Status RunTicketInsert(storage::Database& db, storage::Statement& s, const Ticket& t) {
+  return RunStatic(db, s, 1, t.subject, ToString(t.status), ToString(t.priority), t.group,
+                   t.assignee, t.requester, t.channel, ToJson(t.tags), ToJson(t.customer_tags),
                    OptId(t.conversation.value()), OptId(t.follow_up_of.value()),
                    ToUnixMs(t.created_at), ToUnixMs(t.updated_at), OptMs(t.solved_at), t.sla_policy,
                    t.sla_state, OptMs(t.next_wake));
@@ -324,9 +386,9 @@ class SqliteTicketStore::Tx final : public TicketTx {
     KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(id));
     return c->ticket;
   }
-  Result<std::vector<TicketEvent>> Events(TicketId id) override {
+  Result<const std::vector<TicketEvent>*> Events(TicketId id) override {
     KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(id));
-    return c->events;
+    return &c->events;
   }
 
   Result<std::optional<Ticket>> LatestForConversation(ConversationId c) override {
@@ -341,9 +403,8 @@ class SqliteTicketStore::Tx final : public TicketTx {
   }
 
   Result<TicketId> Insert(const Ticket& t) override {
-    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertTicket));
-    KEFU_RETURN_IF_ERROR(BindTicket(*s, t));
-    KEFU_RETURN_IF_ERROR(s->Run());
+    KEFU_ASSIGN_OR_RETURN(auto* s, Hot(kHotInsertTicket));
+    KEFU_RETURN_IF_ERROR(RunTicketInsert(db_, *s, t));
     const TicketId id(db_.LastInsertRowId());
     CachedTicket& c = staged_[id.value()];
     c.ticket = t;
@@ -358,9 +419,8 @@ class SqliteTicketStore::Tx final : public TicketTx {
       return InvalidArgument("ticket " + t.id.ToString() + ": conversation cannot change");
     }
     const bool wake = t.next_wake != c->ticket.next_wake;
-    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(wake ? kUpdateTicketAndWake : kUpdateTicket));
-    KEFU_RETURN_IF_ERROR(BindTicketUpdate(*s, t, wake));
-    KEFU_RETURN_IF_ERROR(s->Run());
+    KEFU_ASSIGN_OR_RETURN(auto* s, Hot(wake ? kHotUpdateTicketAndWake : kHotUpdateTicket));
+    KEFU_RETURN_IF_ERROR(RunTicketUpdate(db_, *s, t, wake));
     if (db_.Changes() != 1) return NotFound("ticket " + t.id.ToString() + " not found");
     const int64_t version = c->ticket.version + 1;
     c->ticket = t;
@@ -372,11 +432,10 @@ class SqliteTicketStore::Tx final : public TicketTx {
     // Loaded before the insert, so that a ticket read from the connection on a cache miss does
     // not already contain this event.
     KEFU_ASSIGN_OR_RETURN(CachedTicket * c, Load(e.ticket));
-    KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kInsertEvent));
-    KEFU_RETURN_IF_ERROR(s->BindAll(e.ticket, ToString(e.kind), ToString(e.actor.kind), e.actor.id,
-                                    ToUnixMs(e.at), e.field, e.before, e.after, e.body,
-                                    e.instance));
-    KEFU_RETURN_IF_ERROR(s->Run());
+    KEFU_ASSIGN_OR_RETURN(auto* s, Hot(kHotInsertEvent));
+    KEFU_RETURN_IF_ERROR(RunStatic(db_, *s, 1, e.ticket, ToString(e.kind), ToString(e.actor.kind),
+                                   e.actor.id, ToUnixMs(e.at), e.field, e.before, e.after, e.body,
+                                   e.instance));
     const int64_t id = db_.LastInsertRowId();
     TicketEvent kept = e;
     kept.id = id;
@@ -394,9 +453,8 @@ class SqliteTicketStore::Tx final : public TicketTx {
         return r.metric == old.metric && r.instance == old.instance;
       });
       if (kept) continue;
-      KEFU_ASSIGN_OR_RETURN(auto* del, db_.Prepare(kDeleteMetric));
-      KEFU_RETURN_IF_ERROR(del->BindAll(id, ToString(old.metric), old.instance));
-      KEFU_RETURN_IF_ERROR(del->Run());
+      KEFU_ASSIGN_OR_RETURN(auto* del, Hot(kHotDeleteMetric));
+      KEFU_RETURN_IF_ERROR(RunStatic(db_, *del, 1, id, ToString(old.metric), old.instance));
     }
     std::vector<MetricResult> now;
     now.reserve(results.size());
@@ -408,12 +466,11 @@ class SqliteTicketStore::Tx final : public TicketTx {
         now.push_back(*same);  // what the row still holds
         continue;
       }
-      KEFU_ASSIGN_OR_RETURN(auto* s, db_.Prepare(kUpsertMetric));
-      KEFU_RETURN_IF_ERROR(s->BindAll(
-          id, ToString(r.metric), r.instance, r.policy, ToString(r.priority), r.group,
+      KEFU_ASSIGN_OR_RETURN(auto* s, Hot(kHotUpsertMetric));
+      KEFU_RETURN_IF_ERROR(RunStatic(
+          db_, *s, 1, id, ToString(r.metric), r.instance, r.policy, ToString(r.priority), r.group,
           r.business_hours, ToUnixMs(r.start), OptMs(r.due), OptMs(r.fulfilled_at),
           r.target_minutes, r.actual_minutes, r.breached, r.late_by_minutes, ToString(r.state)));
-      KEFU_RETURN_IF_ERROR(s->Run());
       now.push_back(r);
     }
     stored = std::move(now);
@@ -442,6 +499,20 @@ class SqliteTicketStore::Tx final : public TicketTx {
   }
 
  private:
+  // Like db_.Prepare without hashing the SQL text on every use; for RunStatic (which leaves the
+  // statement reset with no bindings).
+  Result<storage::Statement*> Hot(HotStatement which) {
+    if (store_.hot_db_ != &db_) {
+      store_.hot_.fill(nullptr);
+      store_.hot_db_ = &db_;
+    }
+    storage::Statement*& s = store_.hot_[which];
+    if (s == nullptr) {
+      KEFU_ASSIGN_OR_RETURN(s, db_.Prepare(kHotSql[which]));
+    }
+    return s;
+  }
+
   Result<CachedTicket*> Load(TicketId id) {
     auto it = staged_.find(id.value());
     if (it != staged_.end()) return &it->second;

@@ -8,6 +8,7 @@
 // is open (a write behind its back would make the cache stale).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -41,6 +42,8 @@ class SqliteTicketStore final : public TicketStore {
   // Tickets kept in the writer's cache by default: about 1-2 KB each (ticket, events without
   // bodies, metric rows); closed tickets leave it.
   static constexpr size_t kDefaultCacheCapacity = 200'000;
+  // Statements of the write path the store keeps prepared on the writer's connection.
+  static constexpr size_t kHotStatements = 6;
 
   // `writer` and `reads` are not owned and must outlive the store; `replies` may be null (then
   // EnqueueReply fails with FailedPrecondition). `cache_capacity` 0 disables the cache.
@@ -76,6 +79,9 @@ class SqliteTicketStore final : public TicketStore {
   ReplySink* replies_;
   size_t cache_capacity_;
   std::unordered_map<int64_t, CachedTicket> cache_;  // writer thread only
+  // The write connection's statements (owned by its statement cache), writer thread only.
+  storage::Database* hot_db_ = nullptr;
+  std::array<storage::Statement*, kHotStatements> hot_{};
 };
 
 }  // namespace kefu::ticketing

@@ -167,7 +167,8 @@ class TicketService {
   Result<Ticket> DoMerge(TicketTx& tx, Effects& fx, TicketId source, TicketId target,
                          const Actor& actor);
   // Re-matches the policy, records due SLA events and escalations, stores results and the ticket.
-  Status Settle(TicketTx& tx, Effects& fx, Ticket& t, std::vector<TicketEvent>& events,
+  // `events` is the ticket's list from tx.Events (it grows with every event appended here).
+  Status Settle(TicketTx& tx, Effects& fx, Ticket& t, const std::vector<TicketEvent>& events,
                 TimePoint now);
 
   TicketStore& store_;

@@ -72,9 +72,10 @@ class TicketTx {
   virtual ~TicketTx() = default;
   // NotFound "ticket <id> not found".
   virtual Result<Ticket> Get(TicketId id) = 0;
-  // All events of a ticket in append order. Bodies may be empty (the engine never needs them;
-  // TicketStore::Events has them).
-  virtual Result<std::vector<TicketEvent>> Events(TicketId id) = 0;
+  // All events of a ticket in append order, including those appended in this unit of work (Append
+  // extends the list). Bodies may be empty (the engine never needs them; TicketStore::Events has
+  // them). The list is owned by the unit of work and valid until it ends.
+  virtual Result<const std::vector<TicketEvent>*> Events(TicketId id) = 0;
   // The newest ticket of a conversation, if any.
   virtual Result<std::optional<Ticket>> LatestForConversation(ConversationId conversation) = 0;
   // Inserts a ticket (its id is ignored) and returns the new id.

@@ -4,6 +4,7 @@
 
 #include <prometheus/registry.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -98,11 +99,16 @@ struct Stack {
     double jobs = 0;
     double commit_seconds = 0;
     double rows = 0;
+    double writer_cpu_seconds = 0;  // user + system time of the writer thread
   };
   WriterTotals Totals() const {
     WriterTotals t;
     (void)writer->Run([&t](storage::Database& db) {
       t.rows = static_cast<double>(sqlite3_total_changes64(db.handle()));
+      rusage usage{};
+      getrusage(RUSAGE_THREAD, &usage);
+      auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+      t.writer_cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
       return Status::Ok();
     });
     for (const auto& family : registry.Collect()) {
@@ -117,17 +123,20 @@ struct Stack {
     }
     return t;
   }
-  // "groups=<n> jobs_per_group=<avg> commit_ms=<avg> rows_per_job=<avg>" between two Totals()
-  // (the Totals() calls themselves are jobs too).
+  // "groups=<n> jobs_per_group=<avg> commit_ms=<avg> rows_per_job=<avg> writer_cpu_us_per_job=
+  // <avg>" between two Totals() (the Totals() calls themselves are jobs too). The writer's CPU
+  // time per job is the number that the machine's load disturbs least.
   static std::string Describe(const WriterTotals& from, const WriterTotals& to) {
     const double groups = to.groups - from.groups;
     const double jobs = to.jobs - from.jobs;
-    char buf[200];
+    char buf[256];
     std::snprintf(buf, sizeof buf,
-                  "groups=%.0f jobs_per_group=%.1f commit_ms=%.2f rows_per_job=%.2f", groups,
-                  groups > 0 ? jobs / groups : 0.0,
+                  "groups=%.0f jobs_per_group=%.1f commit_ms=%.2f rows_per_job=%.2f "
+                  "writer_cpu_us_per_job=%.1f",
+                  groups, groups > 0 ? jobs / groups : 0.0,
                   groups > 0 ? (to.commit_seconds - from.commit_seconds) * 1e3 / groups : 0.0,
-                  jobs > 0 ? (to.rows - from.rows) / jobs : 0.0);
+                  jobs > 0 ? (to.rows - from.rows) / jobs : 0.0,
+                  jobs > 0 ? (to.writer_cpu_seconds - from.writer_cpu_seconds) * 1e6 / jobs : 0.0);
     return buf;
   }
   ~Stack() {

@@ -4,6 +4,7 @@
 // beside raw SQLite inserts of the same rows through the same executor in the same run.
 //
 // Usage: kefu_ticketing_ops_bench [open_tickets=100000] [ops=200000] [in_flight=1024]
+//                                 [sides=both|service|raw]  (one side alone is for profiling)
 #include <atomic>
 #include <cstdlib>
 #include <random>
@@ -60,12 +61,15 @@ int Main(int argc, char** argv) {
   const int open_tickets = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int ops = argc > 2 ? std::atoi(argv[2]) : 200000;
   const int in_flight = argc > 3 ? std::atoi(argv[3]) : 1024;
+  const std::string sides = argc > 4 ? argv[4] : "both";
+  const bool run_service = sides != "raw";
+  const bool run_raw = sides != "service";
   const std::string dir = TempDirectory();
   FakeClock clock(ParseRfc3339("2026-03-03T10:00:00+08:00").value_or(TimePoint{}));
 
   double service_ops = 0;
   int64_t tickets_total = 0;
-  {
+  if (run_service) {
     Stack stack(dir + "/service.db", clock);
     TicketService& svc = *stack.service;
     auto create = [&](int i, auto done) {
@@ -108,8 +112,10 @@ int Main(int argc, char** argv) {
     tickets_total = max_id.load();
     std::printf("service writer %s\n", Stack::Describe(before, stack.Totals()).c_str());
   }
-  std::printf("service ops_per_second=%.0f ops=%d open_tickets=%d tickets_at_end=%lld\n",
-              service_ops, ops, open_tickets, static_cast<long long>(tickets_total));
+  if (run_service) {
+    std::printf("service ops_per_second=%.0f ops=%d open_tickets=%d tickets_at_end=%lld\n",
+                service_ops, ops, open_tickets, static_cast<long long>(tickets_total));
+  }
 
   // Raw SQLite: the rows the service writes per operation kind, no reads and no SLA logic, same
   // executor, same settings, same random sequence of kinds and ticket ids:
@@ -118,7 +124,7 @@ int Main(int argc, char** argv) {
   //   public reply   event + outbox row + 1 metric upsert (first_response) + ticket update
   //   internal note  event + ticket update (no metric changes, no new wake-up)
   double raw_ops = 0;
-  {
+  if (run_raw) {
     Stack stack(dir + "/raw.db", clock);
     storage::WriterExecutor& w = *stack.writer;
     const int64_t now = 1'772'503'200'000;
@@ -188,8 +194,8 @@ int Main(int argc, char** argv) {
     });
     std::printf("raw writer %s\n", Stack::Describe(before, stack.Totals()).c_str());
   }
-  std::printf("raw_sqlite ops_per_second=%.0f ratio_service_over_raw=%.2f\n", raw_ops,
-              service_ops / raw_ops);
+  if (run_raw) std::printf("raw_sqlite ops_per_second=%.0f\n", raw_ops);
+  if (run_service && run_raw) std::printf("ratio_service_over_raw=%.2f\n", service_ops / raw_ops);
   std::filesystem::remove_all(dir);
   return 0;
 }
