@@ -38,9 +38,23 @@ StatusTimeline BuildTimeline(const Ticket& ticket, const std::vector<TicketEvent
   return timeline;
 }
 
+// A set of statuses as bits (1 << status): evaluated per metric on every operation, so no heap.
+class StatusSet {
+ public:
+  explicit StatusSet(const std::set<TicketStatus>& statuses) {
+    for (TicketStatus s : statuses)
+      insert(s);
+  }
+  void insert(TicketStatus s) { bits_ |= 1u << static_cast<unsigned>(s); }
+  bool contains(TicketStatus s) const { return (bits_ >> static_cast<unsigned>(s)) & 1u; }
+
+ private:
+  unsigned bits_ = 0;
+};
+
 // The spans from `start` on during which the status is not in `paused`.
 std::vector<Segment> ActiveSegments(const StatusTimeline& timeline, TimePoint start,
-                                    const std::set<TicketStatus>& paused) {
+                                    const StatusSet& paused) {
   std::vector<Segment> out;
   TicketStatus current = timeline.front().second;
   size_t i = 0;
@@ -233,7 +247,8 @@ std::vector<MetricInstance> EvaluateSla(const Ticket& ticket,
 
   // Spans per metric from the message events. Bot replies and internal notes never count.
   std::array<std::vector<Span>, kSlaMetricCount> spans;
-  std::set<std::pair<std::string, int64_t>> warned, breached;
+  // (metric name, instance) of the recorded warnings and breaches; the names point into `events`.
+  std::vector<std::pair<std::string_view, int64_t>> warned, breached;
   spans[static_cast<size_t>(SlaMetric::kFirstResponse)].push_back({ticket.created_at, {}});
   bool replied = false;
   auto& next = spans[static_cast<size_t>(SlaMetric::kNextResponse)];
@@ -253,10 +268,10 @@ std::vector<MetricInstance> EvaluateSla(const Ticket& ticket,
         if (replied && (next.empty() || next.back().end)) next.push_back({e.at, {}});
         break;
       case EventKind::kSlaWarning:
-        warned.emplace(e.field, e.instance);
+        warned.emplace_back(e.field, e.instance);
         break;
       case EventKind::kSlaBreach:
-        breached.emplace(e.field, e.instance);
+        breached.emplace_back(e.field, e.instance);
         break;
       default:
         break;
@@ -277,13 +292,13 @@ std::vector<MetricInstance> EvaluateSla(const Ticket& ticket,
   for (size_t m = 0; m < kSlaMetricCount; ++m) {
     const auto& target = policy.Target(ticket.priority, SlaMetric(m));
     if (!target) continue;
-    std::set<TicketStatus> paused = policy.pause_states[m];
+    StatusSet paused(policy.pause_states[m]);
     paused.insert(TicketStatus::kSolved);
     paused.insert(TicketStatus::kClosed);
     const Measure measure(target->business_hours, calendar);
     const Ms target_ms = target->target;
     const Ms warn_ms = std::max(Ms(0), target_ms - Ms(target->WarningOffset()));
-    const std::string metric_name(ToString(SlaMetric(m)));
+    const std::string_view metric_name = ToString(SlaMetric(m));
     const bool numbered =
         SlaMetric(m) == SlaMetric::kNextResponse || SlaMetric(m) == SlaMetric::kPeriodicUpdate;
     for (size_t k = 0; k < spans[m].size(); ++k) {
@@ -316,8 +331,9 @@ std::vector<MetricInstance> EvaluateSla(const Ticket& ticket,
       } else {
         mi.state = MetricState::kActive;
       }
-      mi.warned = warned.contains({metric_name, mi.instance});
-      mi.breach_recorded = breached.contains({metric_name, mi.instance});
+      const std::pair<std::string_view, int64_t> key(metric_name, mi.instance);
+      mi.warned = std::find(warned.begin(), warned.end(), key) != warned.end();
+      mi.breach_recorded = std::find(breached.begin(), breached.end(), key) != breached.end();
       out.push_back(mi);
     }
   }

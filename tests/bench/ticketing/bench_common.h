@@ -65,6 +65,19 @@ inline std::shared_ptr<const SlaPolicySet> DefaultPolicies() {
 
 struct Stack {
   explicit Stack(const std::string& path, const Clock& clock) {
+    // KEFU_BENCH_PAGE_SIZE=<bytes>: create the file with that page size first (storage opens
+    // every database in WAL mode before any initializer runs, after which it cannot change).
+    if (const char* page_size = std::getenv("KEFU_BENCH_PAGE_SIZE")) {
+      sqlite3* raw = nullptr;
+      const std::string sql =
+          std::string("PRAGMA page_size = ") + page_size + "; PRAGMA journal_mode = WAL;";
+      if (sqlite3_open(path.c_str(), &raw) != SQLITE_OK ||
+          sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+        std::fprintf(stderr, "page size setup failed\n");
+        std::abort();
+      }
+      sqlite3_close(raw);
+    }
     storage::DatabaseOptions options;
     options.path = path;
     options.synchronous = storage::DatabaseOptions::Synchronous::kFull;
