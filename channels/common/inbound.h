@@ -45,8 +45,10 @@ const std::vector<storage::Migration>& ChannelMigrations();
 // ApplyMigrations(db, "channels", ChannelMigrations()).
 Status MigrateChannels(storage::Database& db);
 
-// Inserts `m` unless its dedupe_key exists (INSERT ... ON CONFLICT DO NOTHING). Returns the new
-// row id, or nullopt for a duplicate. Call inside a writer job.
+// Inserts `m` unless its dedupe_key exists (INSERT ... ON CONFLICT DO NOTHING) and, for a new
+// message that is not an event, updates its sender's latest row (LastInboundTime,
+// LatestReplyContext). Returns the new row id, or nullopt for a duplicate. Call inside a writer
+// job (both writes commit together).
 Result<std::optional<int64_t>> InsertInbound(storage::Database& db, const InboundMessage& m);
 // Unprocessed rows in id order (oldest first), at most `limit`.
 Result<std::vector<StoredInbound>> LoadUnprocessedInbound(storage::Database& db, int limit);
@@ -119,12 +121,13 @@ class InboundRecorder {
 }  // namespace kefu::channels
 
 namespace kefu::channels {
-// (app, reply_context) of the latest message stored from `sender` on `channel`, or nullopt. Used to
-// address replies that start elsewhere (an agent's reply from a ticket).
+// (app, reply_context) of the latest (highest id) non-event message stored from `sender` on
+// `channel`, or nullopt. Used to address replies that start elsewhere (an agent's reply from a
+// ticket).
 Result<std::optional<std::pair<std::string, std::string>>> LatestReplyContext(
     storage::Database& db, std::string_view channel, std::string_view sender);
-// Platform time (ms) of the latest message stored from `sender` on (channel, app), or nullopt.
+// Latest platform time (ms) of the non-event messages stored from `sender` on (channel, app), or
+// nullopt when there is none.
 Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::string_view channel,
-                                               std::string_view app, std::string_view sender,
-                                               std::string_view msg_type_excluded = "event");
+                                               std::string_view app, std::string_view sender);
 }  // namespace kefu::channels

@@ -47,12 +47,31 @@ struct CtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 
+// Algorithms fetched once: with OpenSSL 3 the implicit fetch behind EVP_aes_256_cbc() /
+// EVP_sha1() looks the provider up on every Init (a lock and a hash lookup per callback in the
+// profile). Fetched objects are immutable and shared by all threads; they live until exit.
+const EVP_CIPHER* Aes256Cbc() {
+  static const EVP_CIPHER* const kCipher = [] {
+    const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+    return c != nullptr ? c : EVP_aes_256_cbc();
+  }();
+  return kCipher;
+}
+
+const EVP_MD* Sha1() {
+  static const EVP_MD* const kMd = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    return md != nullptr ? md : EVP_sha1();
+  }();
+  return kMd;
+}
+
 // AES-256-CBC without OpenSSL padding; `in` must be a multiple of 16.
 bool AesCbc(const AesKey& key, std::string_view in, std::string& out, bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return false;
   const unsigned char* k = key.data();
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, k, k, encrypt ? 1 : 0) != 1) {
+  if (EVP_CipherInit_ex(ctx.get(), Aes256Cbc(), nullptr, k, k, encrypt ? 1 : 0) != 1) {
     return false;
   }
   EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
@@ -186,7 +205,7 @@ std::string Sha1Signature(std::string_view token, std::string_view timestamp,
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1) return {};
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), Sha1(), nullptr) != 1) return {};
   for (auto p : parts)
     EVP_DigestUpdate(ctx.get(), p.data(), p.size());
   if (EVP_DigestFinal_ex(ctx.get(), md, &md_len) != 1) return {};

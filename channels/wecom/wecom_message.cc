@@ -38,15 +38,17 @@ Result<InboundMessage> ToInbound(std::string_view app, std::string_view corp_id,
   m.platform_time_ms = ParseInt(create) * 1000;
   m.received_at_ms = received_at_ms;
   m.payload = std::string(plaintext);
-  std::string base = "wecom|" + std::string(corp_id) + "|" + agent + "|" + from + "|";
+  std::string scope = std::string(corp_id) + "|" + agent + "|" + from;
   if (type == "event" || m.platform_msg_id.empty()) {
     m.event = std::string(FieldOr(f, "Event"));
     // FromUserName + CreateTime merges distinct events of the same second (WxJava #1745): the
     // plaintext hash breaks the tie.
-    m.dedupe_key = base + create + "|" + m.event + "|" + std::string(FieldOr(f, "EventKey")) + "|" +
-                   Sha256Hex(plaintext);
+    m.dedupe_key = "wecom|" + scope + "|" + create + "|" + m.event + "|" +
+                   std::string(FieldOr(f, "EventKey")) + "|" + Sha256Hex(plaintext);
   } else {
-    m.dedupe_key = base + m.platform_msg_id;
+    // corpid|agentid|FromUserName|MsgId (spec §6.1) with the MsgId first: MsgIds grow over time,
+    // so the unique index takes new keys at its end instead of at a page chosen by the sender.
+    m.dedupe_key = "wecom|" + m.platform_msg_id + "|" + scope;
   }
   if (type == "text") m.text = std::string(FieldOr(f, "Content"));
   nlohmann::json ctx = {{"touser", from}, {"agent_id", agent}};

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 
+#include "storage/migrations.h"
 #include "tests/unit/channels/common/test_db.h"
 
 namespace kefu::channels {
@@ -213,6 +214,93 @@ TEST(InboundRecorder, StoppedWriterAnswersUnavailableAndStoresNothing) {
   EXPECT_EQ(first.status.code(), StatusCode::kUnavailable);
   EXPECT_EQ(second.status.code(), StatusCode::kUnavailable);
   EXPECT_TRUE(sink.got.empty());
+}
+
+TEST(InboundStore, SenderLatestRowFollowsNewMessagesButNotEventsOrDuplicates) {
+  TestDb db;
+  auto insert = [&](std::string key, std::string app, std::string type, int64_t time_ms,
+                    std::string ctx) {
+    InboundMessage m = Msg(std::move(key));
+    m.app = std::move(app);
+    m.msg_type = std::move(type);
+    m.platform_time_ms = time_ms;
+    m.reply_context = std::move(ctx);
+    return db.writer->Call([&](storage::Database& d) { return InsertInbound(d, m); });
+  };
+  ASSERT_TRUE(insert("a", "main", "text", 2000, "ctx-a").ok());
+  ASSERT_TRUE(insert("b", "main", "text", 1000, "ctx-b").ok());  // late redelivery, older time
+  ASSERT_TRUE(insert("c", "main", "event", 9000, "ctx-c").ok());
+  ASSERT_TRUE(insert("d", "other", "text", 500, "ctx-d").ok());
+  ASSERT_TRUE(insert("b", "main", "text", 7000, "ctx-dup").ok());  // duplicate key: no effect
+
+  auto last =
+      db.Read([](storage::Database& d) { return LastInboundTime(d, "wecom", "main", "zhangsan"); });
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ(**last, 2000);  // the latest platform time, not the latest arrival; events ignored
+  auto other = db.Read(
+      [](storage::Database& d) { return LastInboundTime(d, "wecom", "other", "zhangsan"); });
+  ASSERT_TRUE(other.ok() && other->has_value());
+  EXPECT_EQ(**other, 500);
+  auto nobody =
+      db.Read([](storage::Database& d) { return LastInboundTime(d, "wecom", "main", "lisi"); });
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_FALSE(nobody->has_value());
+
+  auto ctx =
+      db.Read([](storage::Database& d) { return LatestReplyContext(d, "wecom", "zhangsan"); });
+  ASSERT_TRUE(ctx.ok() && ctx->has_value());
+  EXPECT_EQ((*ctx)->first, "other");  // the last stored message of the sender on any app
+  EXPECT_EQ((*ctx)->second, "ctx-d");
+}
+
+TEST(ChannelMigrations, VersionTwoKeepsMessagesStoredBeforeItDuplicatesAndTheirSenders) {
+  kefu::testing::TempDir dir;
+  storage::DatabaseOptions options;
+  options.path = dir.File("kefu.db");
+  auto db = storage::Database::Open(options);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(storage::ApplyMigrations(**db, "channels", {ChannelMigrations().front()}).ok());
+  constexpr char kInsertV1[] =
+      "INSERT INTO channel_inbound(dedupe_key, channel, app, sender, conversation, msg_type, "
+      "event, text, payload, reply_context, platform_msg_id, platform_time_ms, received_at_ms) "
+      "VALUES(?, ?, 'main', 'zhangsan', '', ?, '', '', '', ?, ?, ?, 0)";
+  auto row = [&](std::string_view key, std::string_view channel, std::string_view type,
+                 std::string_view ctx, std::string_view msg_id, int64_t time_ms) {
+    auto st = (*db)->Prepare(kInsertV1);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*st)->BindAll(key, channel, type, ctx, msg_id, time_ms).ok());
+    ASSERT_TRUE((*st)->Run().ok());
+  };
+  row("wecom|ww1|1000002|zhangsan|4561255354251345929", "wecom", "text", "ctx-1",
+      "4561255354251345929", 1000);
+  row("wecom|ww1|1000002|zhangsan|1409659813|enter_agent||abc", "wecom", "event", "ctx-e", "",
+      5000);
+  row("wecom_kf|ww1|msg-9", "wecom_kf", "text", "ctx-kf", "msg-9", 3000);
+  ASSERT_TRUE(MigrateChannels(**db).ok());
+
+  auto keys = (*db)->Prepare("SELECT dedupe_key FROM channel_inbound ORDER BY id");
+  ASSERT_TRUE(keys.ok());
+  std::vector<std::string> got;
+  while (*(*keys)->Step())
+    got.push_back((*keys)->ColumnText(0));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "wecom|4561255354251345929|ww1|1000002|zhangsan",  // the form ToInbound makes
+                     "wecom|ww1|1000002|zhangsan|1409659813|enter_agent||abc",  // events unchanged
+                     "wecom_kf|ww1|msg-9"}));
+  InboundMessage again = Msg("wecom|4561255354251345929|ww1|1000002|zhangsan");
+  auto id = InsertInbound(**db, again);
+  ASSERT_TRUE(id.ok());
+  EXPECT_FALSE(id->has_value());  // a redelivery after the upgrade is still a duplicate
+
+  auto last = LastInboundTime(**db, "wecom", "main", "zhangsan");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ(**last, 1000);  // the event's time does not count
+  auto kf = LastInboundTime(**db, "wecom_kf", "main", "zhangsan");
+  ASSERT_TRUE(kf.ok() && kf->has_value());
+  EXPECT_EQ(**kf, 3000);
+  auto ctx = LatestReplyContext(**db, "wecom", "zhangsan");
+  ASSERT_TRUE(ctx.ok() && ctx->has_value());
+  EXPECT_EQ((*ctx)->second, "ctx-1");
 }
 
 TEST(ChannelMigrations, AreIdempotent) {

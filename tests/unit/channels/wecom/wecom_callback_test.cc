@@ -130,7 +130,7 @@ TEST(WecomCallback, EncryptedTextIsStoredThenAcknowledgedWithEmpty200) {
   EXPECT_EQ(m.text, "hello");
   EXPECT_EQ(m.sender, "mycreate");
   EXPECT_EQ(m.platform_msg_id, "4561255354251345929");
-  EXPECT_EQ(m.dedupe_key, "wecom|wx5823bf96d3bd56c7|218|mycreate|4561255354251345929");
+  EXPECT_EQ(m.dedupe_key, "wecom|4561255354251345929|wx5823bf96d3bd56c7|218|mycreate");
 }
 
 TEST(WecomCallback, SameCallbackThreeTimesConcurrentlyIsStoredOnce) {
