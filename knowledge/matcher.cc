@@ -35,6 +35,17 @@ std::pair<size_t, size_t> Lcs(const std::u32string& a, const std::vector<uint32_
   return {prev[b.size()], hprev[b.size()]};
 }
 
+// Share of the characters of `a` (with repeats) that occur anywhere in `b`: unweighted, so a
+// frequent character counts as much as a rare one (the coverages above are IDF-weighted).
+double SharedShare(const std::u32string& a, const std::u32string& b) {
+  if (a.empty()) return 0;
+  size_t hit = 0;
+  for (char32_t c : a) {
+    if (b.find(c) != std::u32string::npos) ++hit;
+  }
+  return static_cast<double>(hit) / static_cast<double>(a.size());
+}
+
 struct WeightedTerm {
   uint32_t term;
   double weight;
@@ -402,6 +413,8 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     }
     c.f[14] = n_peers > 0 ? central / static_cast<double>(n_peers) : 0.0;
     c.f[15] = 1.0 / static_cast<double>(rank + 1);
+    c.f[16] = SharedShare(qchars, d.chars);
+    c.f[17] = SharedShare(d.chars, qchars);
     out.push_back(c);
   }
   return out;

@@ -28,12 +28,12 @@
 
 namespace kefu::knowledge {
 
-inline constexpr size_t kFeatureCount = 16;
+inline constexpr size_t kFeatureCount = 18;
 // Feature order (see Matcher::Candidates in matcher.cc).
 inline constexpr std::array<const char*, kFeatureCount> kFeatureNames = {
-    "bm25",          "q_char_cov", "d_char_cov", "q_multi_cov", "d_multi_cov", "lcs",
-    "pinyin_lcs",    "len_diff",   "exact",      "q_word_cov",  "d_word_cov",  "negation",
-    "question_type", "cosine",     "centrality", "bm25_rr"};
+    "bm25",          "q_char_cov", "d_char_cov", "q_multi_cov", "d_multi_cov",  "lcs",
+    "pinyin_lcs",    "len_diff",   "exact",      "q_word_cov",  "d_word_cov",   "negation",
+    "question_type", "cosine",     "centrality", "bm25_rr",     "q_char_share", "d_char_share"};
 
 // Confidence of a top-1 FAQ whose question equals the query after normalisation (and no other
 // FAQ's does).
@@ -72,7 +72,7 @@ struct MatcherOptions {
   // Fitted on faq-dev (listwise softmax loss over the 60 candidates; docs/knowledge.md).
   std::array<double, kFeatureCount> rerank_weights = {0.691, 4.518, 1.458,  -1.442, -2.487, 1.490,
                                                       1.963, 0.134, -0.409, -0.150, 1.701,  0.836,
-                                                      0.063, 1.775, 1.131,  0.460};
+                                                      0.063, 1.775, 1.131,  0.460,  0.0,    0.0};
   HiddenLayer hidden;
   // Built-in colloquial Mandarin synonyms (咋 -> 怎么, 为啥 -> 为什么, 无法 -> 不能, ...).
   bool colloquial_synonyms = true;
