@@ -22,9 +22,9 @@ constexpr char kWhereDue[] = "WHERE state = 'pending' AND next_attempt_ms <= ? O
 constexpr char kWhereState[] = "WHERE state = ? ORDER BY id DESC LIMIT ?";
 constexpr char kWhereAll[] = "ORDER BY id DESC LIMIT ?";
 constexpr char kWhereId[] = "WHERE id = ?";
-constexpr char kCountSent[] =
-    "SELECT COUNT(*) FROM channel_outbox WHERE channel = ? AND app = ? AND destination = ? "
-    "AND state = 'sent' AND sent_ms >= ?";
+constexpr char kSentContents[] =
+    "SELECT content FROM channel_outbox WHERE channel = ? AND app = ? AND destination = ? "
+    "AND state = 'sent' AND sent_ms >= ? ORDER BY id";
 constexpr char kMarkSent[] =
     "UPDATE channel_outbox SET state = 'sent', attempts = attempts + 1, sent_ms = ?, "
     "last_error = ?, updated_ms = ? WHERE id = ?";
@@ -123,13 +123,17 @@ Result<OutboxRow> GetOutboxRow(storage::Database& db, int64_t id) {
   return rows.front();
 }
 
-Result<int> CountSentSince(storage::Database& db, std::string_view channel, std::string_view app,
-                           std::string_view destination, int64_t since_ms) {
-  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kCountSent));
+Result<std::vector<std::string>> SentContentsSince(storage::Database& db, std::string_view channel,
+                                                   std::string_view app,
+                                                   std::string_view destination, int64_t since_ms) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kSentContents));
   KEFU_RETURN_IF_ERROR(st->BindAll(channel, app, destination, since_ms));
-  KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return 0;
-  return st->ColumnInt(0);
+  std::vector<std::string> out;
+  while (true) {
+    KEFU_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return out;
+    out.push_back(st->ColumnText(0));
+  }
 }
 
 std::chrono::milliseconds BackoffDelay(const DispatcherOptions& o, int attempts, double jitter01) {

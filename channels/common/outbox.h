@@ -72,9 +72,11 @@ Result<std::optional<int64_t>> EnqueueOutbound(storage::Database& db, const Outb
 Result<std::vector<OutboxRow>> ListOutbox(storage::Database& db, std::optional<OutboxState> state,
                                           int limit);
 Result<OutboxRow> GetOutboxRow(storage::Database& db, int64_t id);
-// Number of rows sent to (channel, app, destination) at or after `since_ms`.
-Result<int> CountSentSince(storage::Database& db, std::string_view channel, std::string_view app,
-                           std::string_view destination, int64_t since_ms);
+// Contents of the rows sent to (channel, app, destination) at or after `since_ms`, oldest first
+// (a sender counts its platform sends from them: one row may have been split into several).
+Result<std::vector<std::string>> SentContentsSince(storage::Database& db, std::string_view channel,
+                                                   std::string_view app,
+                                                   std::string_view destination, int64_t since_ms);
 
 // What a channel sender reports for one attempt.
 struct SendOutcome {

@@ -130,8 +130,11 @@ std::vector<std::pair<std::string, RateLimit>> KfSender::Limits(const OutboxRow&
 }
 
 int KfSender::PlatformSends(const OutboxRow& row) {
-  return static_cast<int>(
-      std::max<size_t>(1, SplitUtf8(row.message.content, kMaxTextBytes).size()));
+  return KfMessages(row.message.content);
+}
+
+int KfSender::KfMessages(std::string_view content) {
+  return static_cast<int>(std::max<size_t>(1, SplitUtf8(content, kMaxTextBytes).size()));
 }
 
 std::optional<std::string> KfSender::HoldReason(storage::Database& db, const OutboxRow& row,
@@ -143,9 +146,17 @@ std::optional<std::string> KfSender::HoldReason(storage::Database& db, const Out
   if (ToUnixMs(now) > last_ms + std::chrono::milliseconds(kWindow).count()) {
     return "kf window: 48 h since the customer's last message (95002)";
   }
-  auto sent = CountSentSince(db, "wecom_kf", app_.name, row.message.destination, last_ms);
-  if (sent.ok() && *sent >= kMaxRepliesPerTurn) {
-    return "kf window: 5 replies already sent since the customer's last message (95001)";
+  // The platform counts kf/send_msg calls, not our rows: each split part is one message.
+  auto sent = SentContentsSince(db, "wecom_kf", app_.name, row.message.destination, last_ms);
+  if (!sent.ok()) return std::nullopt;
+  int messages = 0;
+  for (const std::string& content : *sent)
+    messages += KfMessages(content);
+  int needed = KfMessages(row.message.content);
+  if (messages + needed > kMaxRepliesPerTurn) {
+    return "kf window: " + std::to_string(messages) +
+           " messages already sent since the customer's last message, this reply needs " +
+           std::to_string(needed) + ", at most 5 are allowed (95001)";
   }
   return std::nullopt;
 }

@@ -30,7 +30,8 @@ class WecomSender : public ChannelSender {
 };
 
 // kf/send_msg. Holds a reply (reported via the outbox's held state and a metric) when the
-// customer's last message is older than 48 h or 5 replies were already sent since it.
+// customer's last message is older than 48 h or the reply would make more than 5 platform
+// messages since it (every split part is one kf/send_msg, spec §3).
 //
 // A send that timed out or lost its connection (kDeadlineExceeded) may have been delivered, and a
 // blind resend could spend the customer's 5-message quota twice (spec §6.4). It is not resent:
@@ -49,6 +50,9 @@ class KfSender : public ChannelSender {
   static constexpr std::chrono::hours kWindow{48};
 
  private:
+  // kf/send_msg calls needed for `content` (its parts of at most 2048 bytes, at least one).
+  static int KfMessages(std::string_view content);
+
   const WecomAppConfig& app_;
   WecomApi& api_;
   const Clock& clock_;

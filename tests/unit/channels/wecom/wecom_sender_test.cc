@@ -205,6 +205,42 @@ TEST(KfSender, SixthReplyInsideTheWindowIsHeldAndReportedNotSent) {
   EXPECT_LE(body["msgid"].get<std::string>().size(), 32u);
 }
 
+TEST(KfSender, SplitPartsCountTowardTheFiveMessageWindowNotRows) {
+  Env e;
+  WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
+  KfSender sender(e.app, api, e.clock);
+  OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
+  d.AddSender("wecom_kf", "main", &sender);
+  ASSERT_TRUE(
+      e.db.writer
+          ->Run([&](storage::Database& db) {
+            return InsertInbound(db, KfCustomerMessage("m1", e.clock.NowUnixSeconds())).status();
+          })
+          .ok());
+  // 2048-byte parts: 4,100 bytes of text are three kf/send_msg calls.
+  auto reply = [&](const std::string& key, size_t bytes) {
+    Enqueue(e.db, Reply("wecom_kf", "wm1", std::string(bytes, 'a'), key, R"({"open_kfid":"wk1"})"),
+            e.clock.NowUnixMs());
+    e.clock.Advance(seconds(2));
+    d.RunOnce();
+  };
+  reply("three", 4100);
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 3u);
+  reply("three-more", 4100);  // 3 + 3 > 5: held, although only one row was sent before
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 3u);
+  reply("two", 4000);  // 3 + 2 = 5: still allowed
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 5u);
+  reply("one", 10);  // the window is full
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 5u);
+  auto held =
+      e.db.Read([](storage::Database& db) { return ListOutbox(db, OutboxState::kHeld, 10); });
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 2u);
+  EXPECT_EQ((*held)[0].message.idempotency_key, "one");  // newest first
+  EXPECT_EQ((*held)[1].message.idempotency_key, "three-more");
+  EXPECT_NE((*held)[1].last_error.find("95001"), std::string::npos);
+}
+
 TEST(KfSender, ReplyAfter48HoursIsHeld) {
   Env e;
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
