@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -129,8 +130,27 @@ StreamAck StreamFrameHandler::OnFrame(std::string_view frame) {
   return {StreamAckFrame(message_id, 200, type == "EVENT" ? data : "{\"response\": null}"), false};
 }
 
-DingtalkStreamClient::DingtalkStreamClient(DingtalkApi& api, StreamFrameHandler& handler)
-    : api_(api), handler_(handler) {}
+StreamKeepAlive::StreamKeepAlive(const Clock& clock, StreamKeepAliveOptions options)
+    : clock_(clock), options_(options), last_received_(clock.Now()), last_ping_(last_received_) {}
+
+void StreamKeepAlive::OnReceived() {
+  last_received_ = clock_.Now();
+}
+
+void StreamKeepAlive::OnPingSent() {
+  last_ping_ = clock_.Now();
+}
+
+StreamKeepAlive::Action StreamKeepAlive::Check() const {
+  TimePoint now = clock_.Now();
+  if (now - last_received_ > options_.idle_timeout) return Action::kReconnect;
+  if (now - std::max(last_received_, last_ping_) >= options_.ping_interval) return Action::kPing;
+  return Action::kNone;
+}
+
+DingtalkStreamClient::DingtalkStreamClient(DingtalkApi& api, StreamFrameHandler& handler,
+                                           const Clock& clock, StreamKeepAliveOptions keep_alive)
+    : api_(api), handler_(handler), clock_(clock), keep_alive_(keep_alive) {}
 
 DingtalkStreamClient::~DingtalkStreamClient() {
   Stop();
@@ -186,17 +206,55 @@ bool DingtalkStreamClient::RunSession() {
       }));
       ws.handshake(url.host, target);
       ++sessions_;
+      StreamKeepAlive keep_alive(clock_, keep_alive_);
+      ws.control_callback(
+          [&keep_alive](websocket::frame_type, beast::string_view) { keep_alive.OnReceived(); });
+      // One asynchronous read at a time; the io_context runs in poll-sized slices so that the
+      // keep-alive clock is looked at while no frame arrives. Writes (ACKs, pings) are
+      // synchronous on this thread and never overlap each other.
+      beast::flat_buffer buffer;
+      bool reading = false;
+      bool arrived = false;
+      beast::error_code read_error;
       while (!stop_) {
-        beast::flat_buffer buffer;
-        ws.read(buffer);
-        StreamAck ack = handler_.OnFrame(beast::buffers_to_string(buffer.data()));
-        if (!ack.frame.empty()) {
-          ws.text(true);
-          ws.write(asio::buffer(ack.frame));
+        if (!reading) {
+          reading = true;
+          ws.async_read(buffer, [&](beast::error_code ec, std::size_t) {
+            reading = false;
+            arrived = true;
+            read_error = ec;
+          });
         }
-        if (ack.close_after) {
-          ws.close(websocket::close_code::normal);
-          return;
+        ioc.restart();
+        ioc.run_for(keep_alive_.poll);
+        if (arrived) {
+          arrived = false;
+          if (read_error) throw beast::system_error(read_error);
+          keep_alive.OnReceived();
+          StreamAck ack = handler_.OnFrame(beast::buffers_to_string(buffer.data()));
+          buffer.consume(buffer.size());
+          if (!ack.frame.empty()) {
+            ws.text(true);
+            ws.write(asio::buffer(ack.frame));
+          }
+          if (ack.close_after) {
+            ws.close(websocket::close_code::normal);
+            return;
+          }
+          continue;
+        }
+        switch (keep_alive.Check()) {
+          case StreamKeepAlive::Action::kReconnect:
+            spdlog::warn("dingtalk stream: gateway silent for more than {} ms, reconnecting",
+                         keep_alive_.idle_timeout.count());
+            return;  // the socket closes with `ws`; Loop() opens a new connection at once
+          case StreamKeepAlive::Action::kPing:
+            ws.ping({});
+            keep_alive.OnPingSent();
+            ++pings_;
+            break;
+          case StreamKeepAlive::Action::kNone:
+            break;
         }
       }
     };

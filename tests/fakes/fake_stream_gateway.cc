@@ -73,6 +73,11 @@ int FakeStreamGateway::connections() const {
   return connections_;
 }
 
+int FakeStreamGateway::pings() const {
+  std::lock_guard lock(mu_);
+  return pings_;
+}
+
 bool FakeStreamGateway::WaitForAcks(size_t n, int timeout_ms) const {
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
@@ -97,6 +102,11 @@ void FakeStreamGateway::Serve() {
         ++connections_;
       }
       ws.accept(req);
+      ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+        if (kind != websocket::frame_type::ping) return;
+        std::lock_guard lock(mu_);
+        ++pings_;
+      });
       while (true) {
         std::string frame;
         {

@@ -26,6 +26,9 @@ class FakeStreamGateway {
   std::vector<nlohmann::json> Acks() const;
   std::vector<std::string> Targets() const;  // request targets of the handshakes (with ?ticket=)
   int connections() const;
+  // WebSocket pings received from clients (seen while the gateway reads an ACK: a gateway with no
+  // frame to deliver is silent and does not answer pings).
+  int pings() const;
   // Waits (real time, bounded) until `n` ACKs arrived; false on timeout.
   bool WaitForAcks(size_t n, int timeout_ms = 10000) const;
 
@@ -40,6 +43,7 @@ class FakeStreamGateway {
   std::vector<nlohmann::json> acks_;  // guarded by mu_
   std::vector<std::string> targets_;  // guarded by mu_
   int connections_ = 0;               // guarded by mu_
+  int pings_ = 0;                     // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
   unsigned short port_ = 0;
 };

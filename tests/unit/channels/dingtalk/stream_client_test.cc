@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/fakes/fake_dingtalk.h"
 #include "tests/fakes/fake_stream_gateway.h"
 #include "tests/unit/channels/common/test_db.h"
@@ -100,7 +103,7 @@ TEST(DingtalkStreamClient, OpensWithTicketAcksMessagesAndReconnectsAfterDisconne
   DingtalkApi api(app, http, clock);
   InboundRecorder rec(*db.writer, nullptr);
   StreamFrameHandler handler(app, clock, rec);
-  DingtalkStreamClient client(api, handler);
+  DingtalkStreamClient client(api, handler, clock);
   gateway.Push(BotFrame("m1", "msg1"));
   gateway.Push(SystemFrame("ping", "p1", "{}"));
   gateway.Push(SystemFrame("disconnect", "d1", "{}"));
@@ -116,6 +119,97 @@ TEST(DingtalkStreamClient, OpensWithTicketAcksMessagesAndReconnectsAfterDisconne
   EXPECT_EQ(ding.Count(fakes::FakeDingtalk::kOpen), 2u);  // a fresh ticket per connection
   EXPECT_NE(gateway.Targets()[0].find("ticket=ticket-"), std::string::npos);
   EXPECT_EQ(Stored(db), 2u);
+}
+
+TEST(StreamKeepAlive, PingsAfterAQuietMinuteAndGivesUpAfterTwoSilentMinutes) {
+  FakeClock clock;
+  StreamKeepAlive k(clock, StreamKeepAliveOptions{});
+  using Action = StreamKeepAlive::Action;
+  EXPECT_EQ(k.Check(), Action::kNone);
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(k.Check(), Action::kNone);
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(k.Check(), Action::kPing);
+  k.OnPingSent();
+  EXPECT_EQ(k.Check(), Action::kNone);
+  clock.Advance(std::chrono::seconds(60));  // 120 s without anything received: not yet dead
+  EXPECT_EQ(k.Check(), Action::kPing);
+  k.OnPingSent();
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(k.Check(), Action::kReconnect);
+  k.OnReceived();  // a pong (or any frame) keeps the connection
+  EXPECT_EQ(k.Check(), Action::kNone);
+  clock.Advance(std::chrono::seconds(60));
+  EXPECT_EQ(k.Check(), Action::kPing);
+}
+
+// Waits (real time, bounded) for `done`; the decisions themselves run on the FakeClock.
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 2000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return done();
+}
+
+struct StreamEnv {
+  StreamEnv() {
+    gateway.Start();
+    ding.set_stream_endpoint(gateway.endpoint());
+    ding.Start();
+    app.api_base = ding.base_url();
+  }
+  TestDb db;
+  FakeClock clock;
+  fakes::FakeStreamGateway gateway;
+  fakes::FakeDingtalk ding{"dingappkey", "appsecret"};
+  DingtalkAppConfig app = App();
+  HttplibClient http;
+};
+
+TEST(DingtalkStreamClient, SendsAWebSocketPingWhenTheConnectionWasQuietForAMinute) {
+  StreamEnv e;
+  DingtalkApi api(e.app, e.http, e.clock);
+  InboundRecorder rec(*e.db.writer, nullptr);
+  StreamFrameHandler handler(e.app, e.clock, rec);
+  DingtalkStreamClient client(
+      api, handler, e.clock,
+      {std::chrono::seconds(60), std::chrono::seconds(120), std::chrono::milliseconds(5)});
+  client.Start();
+  ASSERT_TRUE(Eventually([&] { return client.sessions() == 1; }));
+  EXPECT_EQ(client.pings(), 0);
+  e.clock.Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(Eventually([&] { return client.pings() == 1; }));
+  e.gateway.Push(BotFrame("m1", "msg1"));  // the gateway reads the ping before the ACK
+  ASSERT_TRUE(e.gateway.WaitForAcks(1));
+  client.Stop();
+  EXPECT_EQ(e.gateway.pings(), 1);
+  EXPECT_EQ(e.gateway.connections(), 1);
+  EXPECT_EQ(Stored(e.db), 1u);
+}
+
+TEST(DingtalkStreamClient, ReconnectsWithAFreshTicketWhenTheGatewayIsSilentForTwoMinutes) {
+  StreamEnv e;
+  DingtalkApi api(e.app, e.http, e.clock);
+  InboundRecorder rec(*e.db.writer, nullptr);
+  StreamFrameHandler handler(e.app, e.clock, rec);
+  DingtalkStreamClient client(
+      api, handler, e.clock,
+      {std::chrono::seconds(60), std::chrono::seconds(120), std::chrono::milliseconds(5)});
+  client.Start();
+  ASSERT_TRUE(Eventually([&] { return client.sessions() == 1; }));
+  e.clock.Advance(std::chrono::seconds(61));  // pinged; the silent gateway does not answer
+  ASSERT_TRUE(Eventually([&] { return client.pings() == 1; }));
+  EXPECT_EQ(e.ding.Count(fakes::FakeDingtalk::kOpen), 1u);
+  e.clock.Advance(std::chrono::seconds(60));  // 121 s without a frame, ping or pong
+  ASSERT_TRUE(Eventually([&] { return e.ding.Count(fakes::FakeDingtalk::kOpen) == 2u; }));
+  // The new connection gets the next frame (the fake notices the old one is gone when it
+  // writes to it).
+  e.gateway.Push(BotFrame("m1", "msg1"));
+  ASSERT_TRUE(e.gateway.WaitForAcks(1));
+  client.Stop();
+  EXPECT_EQ(e.gateway.connections(), 2);
+  EXPECT_EQ(client.sessions(), 2);
+  EXPECT_EQ(Stored(e.db), 1u);
 }
 
 }  // namespace
