@@ -153,11 +153,13 @@ TEST(MemoryFaqIndex, PrunedTopKEqualsExhaustiveBm25) {
   }
   for (int q = 0; q < 100; ++q) {
     const auto terms = index.PrepareQuery(analyzer->Analyze(random_text(4 + rng() % 12)));
-    const auto pruned = index.TopK(terms, 20);
-    const auto full = index.TopKExhaustive(terms, 20);
-    ASSERT_EQ(pruned.size(), full.size());
-    for (size_t i = 0; i < pruned.size(); ++i)
-      EXPECT_NEAR(pruned[i].bm25, full[i].bm25, 1e-9);
+    for (size_t k : {1, 20, 60}) {
+      const auto pruned = index.TopK(terms, k);
+      const auto full = index.TopKExhaustive(terms, k);
+      ASSERT_EQ(pruned.size(), full.size());
+      for (size_t i = 0; i < pruned.size(); ++i)
+        EXPECT_NEAR(pruned[i].bm25, full[i].bm25, 1e-9);
+    }
   }
 }
 
