@@ -282,20 +282,33 @@ std::shared_ptr<const BusinessCalendar::YearTable> BusinessCalendar::BuildYear(i
   return t;
 }
 
-std::shared_ptr<const BusinessCalendar::YearTable> BusinessCalendar::Year(int year) const {
+const BusinessCalendar::YearTable* BusinessCalendar::Year(int year) const {
+  const bool fast = year >= kFastFirstYear && year < kFastFirstYear + kFastYears;
+  if (fast) {
+    const YearTable* t =
+        fast_years_[static_cast<size_t>(year - kFastFirstYear)].load(std::memory_order_acquire);
+    if (t != nullptr) return t;
+  }
   std::lock_guard lock(mu_);
   auto& slot = years_[year];
   if (!slot) slot = BuildYear(year);
-  return slot;
+  if (fast) {
+    fast_years_[static_cast<size_t>(year - kFastFirstYear)].store(slot.get(),
+                                                                  std::memory_order_release);
+  }
+  return slot.get();
 }
 
 int BusinessCalendar::YearOf(int64_t utc_ms) const {
-  const int64_t local = utc_ms + OffsetAtUtc(utc_ms);
-  const int64_t days = local >= 0 ? local / kMsPerDay : -((-local + kMsPerDay - 1) / kMsPerDay);
+  // A UTC offset is less than a day, so the local year is the UTC date's year or one next to it;
+  // the tables' own UTC bounds decide (no time-zone lookup).
+  const int64_t days = utc_ms >= 0 ? utc_ms / kMsPerDay : -((-utc_ms + kMsPerDay - 1) / kMsPerDay);
   int year = CivilFromDays(days).year;
-  // Guard against the table's own idea of the boundary (transitions exactly at midnight).
-  if (utc_ms < Year(year)->begin_ms) --year;
-  if (utc_ms >= Year(year)->end_ms) ++year;
+  if (utc_ms < Year(year)->begin_ms) {
+    --year;
+  } else if (utc_ms >= Year(year)->end_ms) {
+    ++year;
+  }
   return year;
 }
 

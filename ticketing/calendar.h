@@ -17,6 +17,7 @@
 #include <unicode/uversion.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -115,7 +116,8 @@ class BusinessCalendar {
   using Interval = std::pair<int, int>;  // minutes since local midnight, [first, second)
 
   BusinessCalendar() = default;
-  std::shared_ptr<const YearTable> Year(int year) const;
+  // Built on first use and kept for the calendar's lifetime (the pointer stays valid).
+  const YearTable* Year(int year) const;
   std::shared_ptr<const YearTable> BuildYear(int year) const;
   int YearOf(int64_t utc_ms) const;
   int64_t LocalToUtc(int64_t local_ms) const;
@@ -131,6 +133,11 @@ class BusinessCalendar {
 
   mutable std::mutex mu_;  // guards years_
   mutable std::map<int, std::shared_ptr<const YearTable>> years_;
+  // The tables of years [kFastFirstYear, kFastFirstYear + kFastYears) once built, read without the
+  // lock: every SLA evaluation looks years up several times.
+  static constexpr int kFastFirstYear = 1970;
+  static constexpr int kFastYears = 200;
+  mutable std::array<std::atomic<const YearTable*>, kFastYears> fast_years_{};
 };
 
 }  // namespace kefu::ticketing
