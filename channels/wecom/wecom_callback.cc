@@ -33,12 +33,24 @@ WecomCallbackHandler::WecomCallbackHandler(WecomAppConfig app, const Clock& cloc
                     .Name("kefu_channels_callbacks_total")
                     .Help("Platform callbacks by channel, app and result")
                     .Register(registry)) {
+  for (std::string_view result : {"bad_query", "too_large", "bad_signature", "decrypt_error",
+                                  "stale", "verified", "bad_envelope", "duplicate",
+                                  "permanent_error", "kf_notification", "store_failed", "stored"}) {
+    counters_.emplace(
+        result, &results_->Add(
+                    {{"channel", "wecom"}, {"app", app_.name}, {"result", std::string(result)}}));
+  }
   crypto_.token = app_.token;
   (void)DecodeAesKey(app_.encoding_aes_key, crypto_.aes_key);
   crypto_.receive_id = app_.corp_id;
 }
 
 void WecomCallbackHandler::Count(const char* result) {
+  auto it = counters_.find(result);
+  if (it != counters_.end()) {
+    it->second->Increment();
+    return;
+  }
   results_->Add({{"channel", "wecom"}, {"app", app_.name}, {"result", result}}).Increment();
 }
 

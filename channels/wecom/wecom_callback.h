@@ -9,7 +9,10 @@
 // notifications are answered at once and trigger a KfSyncer pass.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "channels/common/inbound.h"
 #include "channels/common/replay_cache.h"
@@ -54,6 +57,9 @@ class WecomCallbackHandler {
   KfSyncer* kf_;
   ReplayCache replay_;
   prometheus::Family<prometheus::Counter>* results_;
+  // The counter of every result this handler reports, made once: Family::Add builds a label map
+  // and takes the family's lock, on every callback. Read-only after construction.
+  std::map<std::string_view, prometheus::Counter*> counters_;
 };
 
 }  // namespace kefu::channels::wecom

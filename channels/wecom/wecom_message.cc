@@ -1,7 +1,6 @@
 #include "channels/wecom/wecom_message.h"
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 
 #include "channels/common/wx_crypto.h"
 
@@ -16,6 +15,26 @@ int64_t ParseInt(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+// Appends `s` (valid UTF-8) as a JSON string literal.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
 }
 
 }  // namespace
@@ -51,8 +70,14 @@ Result<InboundMessage> ToInbound(std::string_view app, std::string_view corp_id,
     m.dedupe_key = "wecom|" + m.platform_msg_id + "|" + scope;
   }
   if (type == "text") m.text = std::string(FieldOr(f, "Content"));
-  nlohmann::json ctx = {{"touser", from}, {"agent_id", agent}};
-  m.reply_context = ctx.dump();
+  // {"agent_id": ..., "touser": ...}, built by hand: a JSON document per callback was a
+  // measurable share of the I/O threads' time.
+  m.reply_context.reserve(32 + agent.size() + from.size());
+  m.reply_context = "{\"agent_id\":";
+  AppendJsonString(m.reply_context, agent);
+  m.reply_context += ",\"touser\":";
+  AppendJsonString(m.reply_context, from);
+  m.reply_context += '}';
   return m;
 }
 

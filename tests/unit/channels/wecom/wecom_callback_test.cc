@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "channels/common/callback_util.h"
 #include "channels/wecom/wecom_message.h"
@@ -131,6 +132,21 @@ TEST(WecomCallback, EncryptedTextIsStoredThenAcknowledgedWithEmpty200) {
   EXPECT_EQ(m.sender, "mycreate");
   EXPECT_EQ(m.platform_msg_id, "4561255354251345929");
   EXPECT_EQ(m.dedupe_key, "wecom|4561255354251345929|wx5823bf96d3bd56c7|218|mycreate");
+}
+
+TEST(WecomMessage, ReplyContextIsJsonWithTheSenderAndAgentEscaped) {
+  XmlFields f;
+  f.emplace("FromUserName", std::string("a\"b\\c\n\x01张三"));
+  f.emplace("MsgType", "text");
+  f.emplace("AgentID", "218");
+  f.emplace("MsgId", "42");
+  auto m = ToInbound("main", "ww1", f, "<xml/>", 0);
+  ASSERT_TRUE(m.ok());
+  auto ctx = nlohmann::json::parse(m->reply_context, nullptr, false);
+  ASSERT_TRUE(ctx.is_object()) << m->reply_context;
+  EXPECT_EQ(ctx["touser"], "a\"b\\c\n\x01张三");
+  EXPECT_EQ(ctx["agent_id"], "218");
+  EXPECT_EQ(ctx.size(), 2u);
 }
 
 TEST(WecomCallback, SameCallbackThreeTimesConcurrentlyIsStoredOnce) {
