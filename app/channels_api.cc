@@ -201,10 +201,10 @@ class ChannelsModule final : public Module {
       s.router.Add("POST", "/callback/dingtalk/" + cfg.name + "/event", a->handler->EventHandler(),
                    server::RouteOptions::Public());
       if (cfg.mode == channels::dingtalk::DingtalkMode::kStream) {
-        spdlog::warn(
-            "dingtalk app={} mode=stream: Stream client not built in this version; "
-            "serving HTTP callbacks only",
-            cfg.name);
+        a->stream_handler =
+            std::make_unique<channels::dingtalk::StreamFrameHandler>(cfg, s.clock, *recorder_);
+        a->stream = std::make_unique<channels::dingtalk::DingtalkStreamClient>(
+            *a->api, *a->stream_handler, s.clock);
       }
     }
 
