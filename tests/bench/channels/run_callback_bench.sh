@@ -44,11 +44,16 @@ noop=$(KEFU_DAEMON_PID=$pid KEFU_LABEL="GET /healthz (no-op)" \
   wrk -t$threads -c"$connections" -d"${seconds}s" -s "$here/callback_wrk.lua" \
   "http://127.0.0.1:$port/healthz" | tail -1)
 echo "$noop"
-callback=$(KEFU_DAEMON_PID=$pid KEFU_LABEL="POST /callback/wecom" \
+# bash's `time` gives the load generator's own CPU (user + system) for the callback run; it
+# includes loading the request file before the timed run.
+TIMEFORMAT="wrk (load generator) cpu: %U s user + %S s system, %R s wall"
+{ time KEFU_DAEMON_PID=$pid KEFU_LABEL="POST /callback/wecom" \
   KEFU_CALLBACK_REQUESTS="$work/requests" KEFU_WRK_THREADS=$threads \
   wrk -t$threads -c"$connections" -d"${seconds}s" -s "$here/callback_wrk.lua" \
-  "http://127.0.0.1:$port/callback/wecom/main" | tail -1)
+  "http://127.0.0.1:$port/callback/wecom/main" >"$work/wrk.out"; } 2>"$work/wrk.time"
+callback=$(tail -1 "$work/wrk.out")
 echo "$callback"
+cat "$work/wrk.time"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v a="$callback" -v b="$noop" 'BEGIN {
   split(a, x, " req/s"); n = split(x[1], y, " "); cb = y[n];
