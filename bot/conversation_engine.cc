@@ -4,14 +4,27 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <utility>
 
 namespace kefu::bot {
 namespace {
+
+// One message's work inside a batch job (cached statements, fixed name: savepoints nest).
+constexpr std::string_view kSavepoint = "SAVEPOINT kefu_bot_message";
+constexpr std::string_view kRelease = "RELEASE kefu_bot_message";
+constexpr std::string_view kRollbackTo = "ROLLBACK TO kefu_bot_message";
+
+Status RunStatement(storage::Database& db, std::string_view sql) {
+  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(sql));
+  return st->Run();
+}
 
 PolicyInput ToPolicyInput(const InboundMessage& m, TimePoint now) {
   PolicyInput in;
@@ -71,7 +84,13 @@ ConversationEngine::ConversationEngine(storage::WriterExecutor& writer, Dialogue
                         .Name("kefu_bot_queue_depth")
                         .Help("Inbound messages submitted to the engine and not yet committed")
                         .Register(registry)
-                        .Add({})) {
+                        .Add({})),
+      batch_messages_(&prometheus::BuildHistogram()
+                           .Name("kefu_bot_batch_messages")
+                           .Help("Inbound messages processed in one writer job")
+                           .Register(registry)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64,
+                                                                            128, 256})) {
   const int n = options_.workers < 1 ? 1 : options_.workers;
   for (int i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>());
@@ -106,6 +125,7 @@ void ConversationEngine::Submit(InboundMessage m) {
 }
 
 void ConversationEngine::WorkerLoop(Worker& w) {
+  pthread_setname_np(pthread_self(), "kefu-bot-match");
   while (true) {
     InboundMessage m;
     {
@@ -119,19 +139,99 @@ void ConversationEngine::WorkerLoop(Worker& w) {
       m = std::move(w.queue.front());
       w.queue.pop_front();
     }
-    auto prematch = std::make_shared<const std::optional<MatchResult>>(Prematch(m));
-    auto out = std::make_shared<EngineOutcome>();
-    auto msg = std::make_shared<const InboundMessage>(std::move(m));
-    writer_.Post([this, msg, prematch,
-                  out](storage::Database& db) { return Job(db, *msg, *prematch, *out); },
-                 [this, out, msg](Status s) {
-                   if (!s.ok()) {
-                     spdlog::error("bot job failed inbound_id={} channel={} app={} error={}",
-                                   msg->inbound_id, msg->channel, msg->app, s.ToString());
-                   }
-                   Finished(s, *out);
-                   if (options_.on_finished) options_.on_finished(s, msg->inbound_id);
-                 });
+    Ready r;
+    r.prematch = Prematch(m);
+    r.message = std::make_shared<const InboundMessage>(std::move(m));
+    Enqueue(std::move(r));
+  }
+}
+
+void ConversationEngine::Enqueue(Ready r) {
+  bool post = false;
+  {
+    std::lock_guard lock(ready_mu_);
+    ready_.push_back(std::move(r));
+    post = !batch_posted_;
+    batch_posted_ = true;
+  }
+  // Outside ready_mu_: a stopped writer calls the done callback at once, and it takes ready_mu_.
+  if (post) PostBatch();
+}
+
+void ConversationEngine::PostBatch() {
+  auto batch = std::make_shared<Batch>();
+  writer_.Post([this, batch](storage::Database& db) { return BatchJob(db, *batch); },
+               [this, batch](Status s) {
+                 // The job never ran (BEGIN failed, writer stopped): fail the messages it would
+                 // have taken (their inbound rows stay unprocessed).
+                 if (!batch->taken) TakeReady(*batch);
+                 BatchDone(*batch, s);
+               });
+}
+
+void ConversationEngine::TakeReady(Batch& batch) {
+  bool more = false;
+  {
+    std::lock_guard lock(ready_mu_);
+    const std::size_t limit = static_cast<std::size_t>(std::max(1, options_.max_batch));
+    const std::size_t n = std::min(limit, ready_.size());
+    batch.items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.items.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+    }
+    more = !ready_.empty();
+    if (!more) batch_posted_ = false;
+  }
+  // The rest goes to the next job (batch_posted_ stays true), queued behind this one.
+  if (more) PostBatch();
+}
+
+Status ConversationEngine::BatchJob(storage::Database& db, Batch& batch) {
+  TakeReady(batch);
+  batch.taken = true;
+  batch_messages_->Observe(static_cast<double>(batch.items.size()));
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    Ready& r = batch.items[i];
+    r.outcome = EngineOutcome{};
+    Status s = RunStatement(db, kSavepoint);
+    if (s.ok()) {
+      try {
+        s = Job(db, *r.message, r.prematch, r.outcome);
+      } catch (const std::exception& e) {
+        s = Internal(std::string("bot: message job threw: ") + e.what());
+      } catch (...) {
+        s = Internal("bot: message job threw a non-standard exception");
+      }
+      // Disk full or I/O errors make SQLite roll back the whole transaction: nothing of this
+      // batch is kept, so the writer reports the error to every message.
+      if (!db.InTransaction()) {
+        return s.ok() ? Internal("bot: transaction rolled back by SQLite") : s;
+      }
+      if (s.ok()) {
+        s = RunStatement(db, kRelease);
+      } else {
+        Status undo = RunStatement(db, kRollbackTo);
+        if (undo.ok()) undo = RunStatement(db, kRelease);
+        if (!undo.ok()) return undo;  // the batch's state is unknown: undo all of it
+      }
+    }
+    db.ResetAllStatements();
+    r.status = std::move(s);
+  }
+  return Status::Ok();
+}
+
+void ConversationEngine::BatchDone(Batch& batch, const Status& group) {
+  for (Ready& r : batch.items) {
+    // A message that failed on its own keeps its own error; the others get the group's result.
+    const Status s = !group.ok() ? group : r.status;
+    if (!s.ok()) {
+      spdlog::error("bot job failed inbound_id={} channel={} app={} error={}",
+                    r.message->inbound_id, r.message->channel, r.message->app, s.ToString());
+    }
+    Finished(s, r.outcome);
+    if (options_.on_finished) options_.on_finished(s, r.message->inbound_id);
   }
 }
 

@@ -1,10 +1,17 @@
 // ConversationEngine: runs the dialogue policy on stored inbound messages.
 //
 // Per message: the FAQ match is computed on an engine worker thread (CPU work off the writer),
-// then ONE WriterExecutor job marks the inbound row processed, records customer, conversation and
-// message, applies the policy, opens the hand-off ticket, stores the replies and writes them to
-// the outbox, and saves the conversation - all committed together or not at all. A failed job
-// leaves the inbound row unprocessed (picked up again at the next start).
+// then, on the writer, the message's work runs in its own SAVEPOINT: mark the inbound row
+// processed, record customer, conversation and message, apply the policy, open the hand-off
+// ticket, store the replies and write them to the outbox, and save the conversation - all kept
+// together or not at all. A failed message leaves its inbound row unprocessed (picked up again at
+// the next start) and does not undo the other messages of its batch.
+//
+// Batching: matched messages of all conversations wait in one ready queue; at most one writer job
+// is queued for them at a time, and when it runs it takes up to EngineOptions::max_batch of them
+// (so one writer job and one share of the group COMMIT carry many messages instead of one job
+// each). Messages arriving while that job waits for the writer join it; a full batch posts the
+// next job at once.
 //
 // Pushes (no inbound message): as the desk's HandoffEvents subscriber, the engine tells a waiting
 // customer "人工客服 {agent} 为您服务" the moment ticketing assigns their ticket (state ->
@@ -13,16 +20,19 @@
 // conversation message and written to the outbox (key "bot:push:<conversation>:<message id>")
 // with the conversation's latest reply context, together with the new dialogue state.
 //
-// Ordering: messages of one customer on one app always go to the same worker, which posts them
-// to the single writer in submission order, so a conversation's messages are processed strictly
-// one after another in inbound order.
+// Ordering: messages of one customer on one app always go to the same worker, which appends them
+// to the ready queue in submission order; batches run one after another on the single writer in
+// queue order, so a conversation's messages are processed strictly one after another in inbound
+// order.
 //
 // Threads: Submit/Drain/Stop are thread-safe. Submit never blocks (it is called from channels'
-// InboundSink on the writer thread). The ports outlive the engine.
+// InboundSink on the writer thread). The ports outlive the engine. Worker threads are named
+// "kefu-bot-match".
 //
 // Metrics: kefu_bot_messages_total{result="processed|duplicate|error"},
 // kefu_bot_replies_total{purpose}, kefu_bot_handoffs_total{reason},
-// kefu_bot_match_seconds (histogram), kefu_bot_queue_depth (gauge).
+// kefu_bot_match_seconds (histogram), kefu_bot_queue_depth (gauge),
+// kefu_bot_batch_messages (histogram: messages per writer job).
 #pragma once
 
 #include <atomic>
@@ -61,6 +71,9 @@ struct EngineOptions {
   int workers = 1;
   // Candidates asked from the matcher.
   int match_top_k = 5;
+  // Most messages processed in one writer job (>= 1). Bounds how long one job holds the writer
+  // (and the webhook acknowledgements queued behind it).
+  int max_batch = 64;
   // Called on the writer thread after each submitted message's job finished (its Status and
   // inbound id); for latency measurements. Must be quick.
   std::function<void(const Status&, int64_t inbound_id)> on_finished;
@@ -123,7 +136,28 @@ class ConversationEngine final : public InboundSubmitter, public HandoffEvents {
     std::thread thread;
   };
 
+  // A matched message waiting for its writer job.
+  struct Ready {
+    std::shared_ptr<const InboundMessage> message;
+    std::optional<MatchResult> prematch;
+    EngineOutcome outcome;
+    Status status;  // the message's own result inside the batch job
+  };
+  // The messages one writer job took from ready_.
+  struct Batch {
+    std::vector<Ready> items;
+    bool taken = false;  // the job ran and took its messages
+  };
+
   void WorkerLoop(Worker& w);
+  // Appends to ready_ and posts a batch job unless one is already queued.
+  void Enqueue(Ready r);
+  void PostBatch();
+  // Moves up to max_batch ready messages into `batch`; posts the next job when more remain.
+  void TakeReady(Batch& batch);
+  // Runs on the writer: each message in its own SAVEPOINT.
+  Status BatchJob(storage::Database& db, Batch& batch);
+  void BatchDone(Batch& batch, const Status& group);
   // The match for `m` if the policy may need one (computed without the conversation state).
   std::optional<MatchResult> Prematch(const InboundMessage& m) const;
   Status Job(storage::Database& db, const InboundMessage& m,
@@ -161,8 +195,12 @@ class ConversationEngine final : public InboundSubmitter, public HandoffEvents {
   prometheus::Family<prometheus::Counter>& handoffs_;
   prometheus::Histogram* match_seconds_;
   prometheus::Gauge* queue_depth_;
+  prometheus::Histogram* batch_messages_;
 
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::mutex ready_mu_;
+  std::deque<Ready> ready_;    // guarded by ready_mu_
+  bool batch_posted_ = false;  // guarded by ready_mu_: a job that will take ready_ is queued
   std::mutex pending_mu_;
   std::condition_variable pending_cv_;
   uint64_t submitted_ = 0;  // guarded by pending_mu_

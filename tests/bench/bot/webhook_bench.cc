@@ -4,18 +4,26 @@
 // same daemon (the bot switched off: rows are stored and acknowledged, nothing consumes them).
 //
 //   kefu_bot_webhook_bench [faqs=demo|<n>] [seconds=S] [connections=C] [matcher=knowledge|exact]
+//                          [send=closed|fake]
 //
-// Phases, same daemon, same FAQ base:
+// Phases (1 and 2 on one daemon), same FAQ base:
 //   1. ingest:  bot off, C keep-alive connections POST for S seconds -> acked msgs/s, client p99.
 //   2. bot:     bot on, C connections for S seconds, then wait until every message has its
 //               outbox row -> msgs/s = messages / (first POST .. last outbox row).
-//   3. half:    bot on, open loop at half of phase 2's rate for S seconds -> p50/p99 of
+//   3. half:    a fresh daemon (phase 2's replies are not being resent meanwhile), bot on, open
+//               loop at half of phase 2's rate for S seconds -> p50/p99 of
 //               outbox row created_ms - inbound received_at_ms (both stamped by the daemon, ms).
 // The FAQ base is deploy/demo/faq.jsonl, or that plus synthetic FAQs up to n entries; queries
 // are the demo FAQs' similar questions spread over 1,000 customers. The outbox senders point at a
-// closed port (sending is not measured). matcher=exact swaps knowledge's matcher for a hash lookup.
+// closed port (send=closed: sending is not measured, but every reply is retried with backoff) or
+// at an in-process fake WeCom API that accepts every message (send=fake: each reply is sent once,
+// the fake's CPU counts as daemon CPU). matcher=exact swaps knowledge's matcher for a hash lookup.
+// Each phase also prints, per message: daemon CPU (process CPU minus the load threads'), writer
+// jobs, transactions (COMMITs) and outbox send attempts, from the daemon's metrics.
 #include <httplib.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +47,7 @@
 #include "channels/common/wx_crypto.h"
 #include "storage/database.h"
 #include "tests/bench/bot/bench_faqs.h"
+#include "tests/fakes/fake_wecom.h"
 #include "tests/support/temp_dir.h"
 
 namespace kefu::bot {
@@ -84,7 +93,9 @@ class BenchModule final : public app::Module {
  public:
   BenchModule(const FaqMatcher& matcher, Gate& gate) : matcher_(matcher), gate_(gate) {}
   std::string_view name() const override { return "bench"; }
+  prometheus::Registry* metrics() const { return metrics_; }
   Status Init(app::Services& s) override {
+    metrics_ = &s.metrics;
     gate_.target = s.registry.Get<InboundSubmitter>();
     if (gate_.target == nullptr) return FailedPrecondition("bot submitter missing");
     s.registry.Provide<InboundSubmitter>(gate_);
@@ -97,7 +108,52 @@ class BenchModule final : public app::Module {
   const FaqMatcher& matcher_;
   Gate& gate_;
   NoDesk desk_;
+  prometheus::Registry* metrics_ = nullptr;
 };
+
+// Work counters of the daemon (from its metrics registry) and the process's CPU time, so that a
+// phase reports writer jobs, transactions and send attempts per message, and CPU per message.
+struct Counters {
+  double writer_jobs = 0;    // kefu_storage_writer_jobs_total
+  double transactions = 0;   // kefu_storage_commit_batch_jobs count (one per COMMIT)
+  double send_attempts = 0;  // kefu_channels_outbox_total
+  double cpu_s = 0;          // user + system CPU of the whole process (daemon + load threads)
+};
+
+double SumMetric(const std::vector<prometheus::MetricFamily>& families, const std::string& name) {
+  double sum = 0;
+  for (const auto& f : families) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      if (f.type == prometheus::MetricType::Histogram) {
+        sum += static_cast<double>(m.histogram.sample_count);
+      } else {
+        sum += m.counter.value;
+      }
+    }
+  }
+  return sum;
+}
+
+Counters Snapshot(const prometheus::Registry& registry) {
+  const auto families = registry.Collect();
+  Counters c;
+  c.writer_jobs = SumMetric(families, "kefu_storage_writer_jobs_total");
+  c.transactions = SumMetric(families, "kefu_storage_commit_batch_jobs");
+  c.send_attempts = SumMetric(families, "kefu_channels_outbox_total");
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  c.cpu_s = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return c;
+}
+
+// CPU seconds of the calling thread.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -138,6 +194,7 @@ struct PhaseResult {
   std::vector<double> client_ms;
   int64_t first_id = 0;
   int64_t last_id = 0;
+  double client_cpu_s = 0;  // CPU of the load threads (subtracted from the process's)
 };
 
 // `rate` <= 0: closed loop; else open loop at `rate` msgs/s spread over the connections.
@@ -157,6 +214,7 @@ PhaseResult Drive(Load& load, int port, int connections, double seconds, double 
       cli.set_tcp_nodelay(true);
       cli.set_read_timeout(10, 0);
       PhaseResult& st = per[static_cast<size_t>(c)];
+      const double cpu0 = ThreadCpuSeconds();
       while (true) {
         if (rate > 0) {
           const int64_t k = sent++;
@@ -180,6 +238,7 @@ PhaseResult Drive(Load& load, int port, int connections, double seconds, double 
         ++st.ok;
         st.client_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       }
+      st.client_cpu_s = ThreadCpuSeconds() - cpu0;
     });
   }
   for (auto& t : threads)
@@ -188,6 +247,7 @@ PhaseResult Drive(Load& load, int port, int connections, double seconds, double 
   for (auto& s : per) {
     r.ok += s.ok;
     r.errors += s.errors;
+    r.client_cpu_s += s.client_cpu_s;
     r.client_ms.insert(r.client_ms.end(), s.client_ms.begin(), s.client_ms.end());
   }
   r.last_id = load.next_id.load() - 1;
@@ -241,19 +301,27 @@ BotRows WaitForBot(const std::string& db_path, const PhaseResult& p) {
   return rows;
 }
 
-void Run(const std::string& label, size_t faq_count, double seconds, int connections, bool exact) {
-  const auto faqs = LoadFaqs(faq_count);
-  knowledge::Matcher km;
-  KnowledgeFaqMatcher adapter(km);
-  adapter.Reload(faqs);
-  ExactMatcher exact_matcher(faqs);
-  const FaqMatcher& matcher = exact ? static_cast<const FaqMatcher&>(exact_matcher)
-                                    : static_cast<const FaqMatcher&>(adapter);
-
+// One in-process kefud (app, bot, bench and channels modules) on its own data directory.
+struct Instance {
+  SystemClock clock;
   testing::TempDir dir;
+  fakes::FakeWecom fake{kCorp, "app-secret"};
+  Gate gate;
+  std::unique_ptr<app::Daemon> daemon;
+  int port = 0;
+  prometheus::Registry* metrics = nullptr;
+  std::string db_path;
+  ~Instance() {
+    if (daemon) daemon->Shutdown();
+    fake.Stop();
+  }
+};
+
+std::unique_ptr<Instance> StartInstance(const FaqMatcher& matcher, bool fake_send) {
+  auto inst = std::make_unique<Instance>();
   app::Config config;
   config.server.listen = "127.0.0.1:0";
-  config.storage.data_dir = dir.File("data");
+  config.storage.data_dir = inst->dir.File("data");
   config.storage.synchronous = storage::DatabaseOptions::Synchronous::kNormal;
   app::ChannelsConfig channels;
   channels::wecom::WecomAppConfig wecom;
@@ -263,31 +331,52 @@ void Run(const std::string& label, size_t faq_count, double seconds, int connect
   wecom.token = kToken;
   wecom.encoding_aes_key = kAesKey;
   wecom.secret = "app-secret";
-  wecom.api_base = "http://127.0.0.1:9";  // closed: sending is not part of the measurement
+  // send=closed: a closed port, every reply is retried with backoff (rows stay pending);
+  // send=fake: a fake WeCom API that accepts every message (each reply is sent once).
+  if (fake_send) inst->fake.Start();
+  wecom.api_base = fake_send ? inst->fake.base_url() : "http://127.0.0.1:9";
   wecom.max_timestamp_skew_s = 0;
   channels.wecom_apps.push_back(wecom);
 
-  Gate gate;
   std::vector<std::unique_ptr<app::Module>> modules;
   modules.push_back(app::MakeAppModule());
   modules.push_back(app::MakeBotModule(BotOptions{}));
-  modules.push_back(std::make_unique<BenchModule>(matcher, gate));
+  auto bench_module = std::make_unique<BenchModule>(matcher, inst->gate);
+  BenchModule& bench = *bench_module;
+  modules.push_back(std::move(bench_module));
   modules.push_back(app::MakeChannelsModule(channels));
-  SystemClock clock;
-  auto daemon = app::Daemon::Create(config, std::move(modules), clock);
+  auto daemon = app::Daemon::Create(config, std::move(modules), inst->clock);
   if (!daemon.ok()) {
     std::fprintf(stderr, "daemon: %s\n", daemon.status().ToString().c_str());
     std::exit(1);
   }
-  if (Status s = (*daemon)->Start(); !s.ok()) {
+  inst->daemon = std::move(daemon).value();
+  if (Status s = inst->daemon->Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     std::exit(1);
   }
-  const int port = (*daemon)->port();
-  std::string db_path;
-  for (const auto& e : std::filesystem::directory_iterator(dir.File("data"))) {
-    if (e.path().extension() == ".db") db_path = e.path().string();
+  inst->port = inst->daemon->port();
+  inst->metrics = bench.metrics();
+  for (const auto& e : std::filesystem::directory_iterator(inst->dir.File("data"))) {
+    if (e.path().extension() == ".db") inst->db_path = e.path().string();
   }
+  return inst;
+}
+
+void Run(const std::string& label, size_t faq_count, double seconds, int connections, bool exact,
+         bool fake_send) {
+  const auto faqs = LoadFaqs(faq_count);
+  knowledge::Matcher km;
+  KnowledgeFaqMatcher adapter(km);
+  adapter.Reload(faqs);
+  ExactMatcher exact_matcher(faqs);
+  const FaqMatcher& matcher = exact ? static_cast<const FaqMatcher&>(exact_matcher)
+                                    : static_cast<const FaqMatcher&>(adapter);
+  auto inst = StartInstance(matcher, fake_send);
+  Gate& gate = inst->gate;
+  const int port = inst->port;
+  prometheus::Registry* metrics = inst->metrics;
+  const std::string db_path = inst->db_path;
 
   Load load;
   (void)channels::DecodeAesKey(kAesKey, load.key);
@@ -299,31 +388,56 @@ void Run(const std::string& label, size_t faq_count, double seconds, int connect
 
   // 1. channel-only ingest.
   gate.on = false;
+  const Counters c0 = Snapshot(*metrics);
   const PhaseResult ingest = Drive(load, port, connections, seconds, 0);
+  const Counters c1 = Snapshot(*metrics);
   const double ingest_rate = static_cast<double>(ingest.ok) / ingest.seconds;
   // 2. webhook -> bot -> outbox, closed loop, then drain.
   gate.on = true;
   const PhaseResult full = Drive(load, port, connections, seconds, 0);
   const BotRows full_rows = WaitForBot(db_path, full);
+  const Counters c2 = Snapshot(*metrics);
   const double bot_secs =
       static_cast<double>(full_rows.last_outbox_ms - full_rows.first_received_ms) / 1000.0;
   const double bot_rate = bot_secs > 0 ? static_cast<double>(full_rows.answered) / bot_secs : 0;
-  // 3. half that rate, open loop.
+  // 3. half that rate, open loop, on a fresh daemon: phase 2's replies are not still being
+  // (re)sent by the outbox dispatcher while this phase is measured.
+  inst.reset();
+  inst = StartInstance(matcher, fake_send);
+  inst->gate.on = true;
   const double half = bot_rate / 2;
-  const PhaseResult paced = Drive(load, port, connections, seconds, half);
-  const BotRows paced_rows = WaitForBot(db_path, paced);
+  const Counters c2b = Snapshot(*inst->metrics);
+  const PhaseResult paced = Drive(load, inst->port, connections, seconds, half);
+  const BotRows paced_rows = WaitForBot(inst->db_path, paced);
+  const Counters c3 = Snapshot(*inst->metrics);
 
   std::printf(
-      "%-6s matcher=%-9s faqs=%-6zu conns=%d  ingest-only: %.0f msgs/s (client p50 %.2f p99 %.2f "
+      "%-6s matcher=%-9s send=%s faqs=%-6zu conns=%d  ingest-only: %.0f msgs/s (client p50 %.2f "
+      "p99 %.2f "
       "ms, %ld errors)  webhook->bot->outbox: %.0f msgs/s (%ld/%ld answered, ratio %.2f)  at %.0f "
       "msgs/s: p50 %.1f ms p99 %.1f ms (%ld/%ld answered; client p99 %.2f ms)\n",
-      label.c_str(), exact ? "exact" : "knowledge", faqs.size(), connections, ingest_rate,
-      Percentile(ingest.client_ms, 0.5), Percentile(ingest.client_ms, 0.99), ingest.errors,
-      bot_rate, full_rows.answered, full.ok, ingest_rate > 0 ? bot_rate / ingest_rate : 0, half,
-      Percentile(paced_rows.latency_ms, 0.5), Percentile(paced_rows.latency_ms, 0.99),
-      paced_rows.answered, paced.ok, Percentile(paced.client_ms, 0.99));
+      label.c_str(), exact ? "exact" : "knowledge", fake_send ? "fake" : "closed", faqs.size(),
+      connections, ingest_rate, Percentile(ingest.client_ms, 0.5),
+      Percentile(ingest.client_ms, 0.99), ingest.errors, bot_rate, full_rows.answered, full.ok,
+      ingest_rate > 0 ? bot_rate / ingest_rate : 0, half, Percentile(paced_rows.latency_ms, 0.5),
+      Percentile(paced_rows.latency_ms, 0.99), paced_rows.answered, paced.ok,
+      Percentile(paced.client_ms, 0.99));
+  // Per message of each phase: daemon CPU (process CPU minus the load threads'), writer jobs,
+  // transactions (COMMITs) and outbox send attempts (the senders point at a closed port, so each
+  // reply is retried with backoff; those attempts and their writer jobs are counted here too).
+  const auto per_msg = [](const char* phase, const Counters& a, const Counters& b,
+                          const PhaseResult& p) {
+    const double n = p.ok > 0 ? static_cast<double>(p.ok) : 1;
+    std::printf(
+        "       %-7s per message: daemon cpu %.0f us, writer jobs %.2f, transactions %.3f, "
+        "send attempts %.2f\n",
+        phase, (b.cpu_s - a.cpu_s - p.client_cpu_s) * 1e6 / n, (b.writer_jobs - a.writer_jobs) / n,
+        (b.transactions - a.transactions) / n, (b.send_attempts - a.send_attempts) / n);
+  };
+  per_msg("ingest", c0, c1, ingest);
+  per_msg("bot", c1, c2, full);
+  per_msg("half", c2b, c3, paced);
   std::fflush(stdout);
-  (*daemon)->Shutdown();
 }
 
 }  // namespace
@@ -334,19 +448,21 @@ int main(int argc, char** argv) {
   double seconds = 5;
   int connections = 32;
   bool exact = false;
+  bool fake_send = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "matcher=exact") exact = true;
+    if (a == "send=fake") fake_send = true;
     if (a.rfind("faqs=", 0) == 0) faqs = a.substr(5);
     if (a.rfind("seconds=", 0) == 0) seconds = std::stod(a.substr(8));
     if (a.rfind("connections=", 0) == 0) connections = std::stoi(a.substr(12));
   }
   if (faqs == "both" || faqs == "demo") {
-    kefu::bot::Run("demo", 0, seconds, connections, exact);
+    kefu::bot::Run("demo", 0, seconds, connections, exact, fake_send);
   }
-  if (faqs == "both") kefu::bot::Run("10k", 10000, seconds, connections, exact);
+  if (faqs == "both") kefu::bot::Run("10k", 10000, seconds, connections, exact, fake_send);
   if (faqs != "both" && faqs != "demo") {
-    kefu::bot::Run("custom", std::stoul(faqs), seconds, connections, exact);
+    kefu::bot::Run("custom", std::stoul(faqs), seconds, connections, exact, fake_send);
   }
   return 0;
 }

@@ -1,12 +1,17 @@
 #include "bot/conversation_engine.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "storage/database.h"
@@ -292,6 +297,88 @@ TEST_F(EngineTest, SubmittedMessagesOfAConversationAreProcessedInOrder) {
     // After two misses the conversation waits for an agent; every message is still recorded
     // in order.
     EXPECT_EQ(got, expected) << sender;
+  }
+}
+
+// Total of a counter family, or the sample count of a histogram, in `registry`.
+double MetricTotal(prometheus::Registry& registry, const std::string& name) {
+  double sum = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      sum += f.type == prometheus::MetricType::Histogram
+                 ? static_cast<double>(m.histogram.sample_count)
+                 : m.counter.value;
+    }
+  }
+  return sum;
+}
+
+TEST_F(EngineTest, MessagesOfManyConversationsWaitingForTheWriterShareOneWriterJob) {
+  // Hold the writer so that every submitted message is matched and waiting before it runs.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  writer_->Post([&holding, released](storage::Database&) {
+    holding.set_value();
+    released.wait();
+    return Status::Ok();
+  });
+  holding.get_future().wait();
+  const double jobs_before = MetricTotal(registry_, "kefu_storage_writer_jobs_total");
+  for (int i = 0; i < 30; ++i)
+    engine_->Submit(Text("怎么退款", "customer-" + std::to_string(i)));
+  // The matches finish on the worker while the writer is held; then one job takes them all.
+  while (MetricTotal(registry_, "kefu_bot_match_seconds") < 30)
+    std::this_thread::yield();
+  release.set_value();
+  engine_->Drain();
+  const double jobs = MetricTotal(registry_, "kefu_storage_writer_jobs_total") - jobs_before;
+  // The holding job plus one bot job (two when the last match was queued after the release).
+  EXPECT_LE(jobs, 3.0);
+  EXPECT_EQ(MetricTotal(registry_, "kefu_bot_batch_messages"), jobs - 1);
+  EXPECT_EQ(Column("SELECT id FROM fake_inbound").size(), 30u);
+  EXPECT_EQ(Column("SELECT id FROM fake_outbox WHERE purpose = 'answer'").size(), 30u);
+}
+
+TEST_F(EngineTest, AFailingMessageInABatchLeavesItsInboundUnprocessedAndKeepsTheOthers) {
+  outbox_.fail_destination = "unlucky";
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  writer_->Post([&holding, released](storage::Database&) {
+    holding.set_value();
+    released.wait();
+    return Status::Ok();
+  });
+  holding.get_future().wait();
+  std::vector<std::pair<int64_t, Status>> finished;
+  std::mutex finished_mu;
+  EngineOptions o;
+  o.on_finished = [&](const Status& s, int64_t id) {
+    std::lock_guard lock(finished_mu);
+    finished.emplace_back(id, s);
+  };
+  MakeEngine(o);
+  const InboundMessage first = Text("怎么退款", "lucky-1");
+  const InboundMessage bad = Text("怎么退款", "unlucky");
+  const InboundMessage last = Text("怎么退款", "lucky-2");
+  for (const auto& m : {first, bad, last})
+    engine_->Submit(m);
+  while (MetricTotal(registry_, "kefu_bot_match_seconds") < 3)
+    std::this_thread::yield();
+  release.set_value();
+  engine_->Drain();
+  EXPECT_EQ(Column("SELECT id FROM fake_inbound ORDER BY id"),
+            (std::vector<std::string>{std::to_string(first.inbound_id),
+                                      std::to_string(last.inbound_id)}));
+  EXPECT_TRUE(Column("SELECT id FROM customers WHERE external_id = 'unlucky'").empty());
+  EXPECT_EQ(Column("SELECT DISTINCT destination FROM fake_outbox ORDER BY destination"),
+            (std::vector<std::string>{"lucky-1", "lucky-2"}));
+  std::lock_guard lock(finished_mu);
+  ASSERT_EQ(finished.size(), 3u);
+  for (const auto& [id, s] : finished) {
+    EXPECT_EQ(s.ok(), id != bad.inbound_id) << id << " " << s.ToString();
   }
 }
 

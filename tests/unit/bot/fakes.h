@@ -53,7 +53,9 @@ class FakeLedger final : public InboundLedger {
 class FakeOutbox final : public ReplyOutbox {
  public:
   Status Enqueue(storage::Database& db, const OutboundReply& r) override {
-    if (fail) return Unavailable("outbox down");
+    if (fail || (!fail_destination.empty() && r.destination == fail_destination)) {
+      return Unavailable("outbox down");
+    }
     KEFU_ASSIGN_OR_RETURN(auto* st, db.Prepare("INSERT INTO fake_outbox (idempotency_key, "
                                                "destination, purpose, format, text, message_id) "
                                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -63,6 +65,8 @@ class FakeOutbox final : public ReplyOutbox {
     return st->Run();
   }
   std::atomic<bool> fail{false};
+  // Replies to this customer fail (set before the messages are submitted).
+  std::string fail_destination;
 };
 
 }  // namespace kefu::bot::fakes
