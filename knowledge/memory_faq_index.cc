@@ -344,14 +344,14 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
     weights.Set(l.term, l.w);
   // Full BM25 of a touched document from its own (short) term list, computed once per query.
   auto exact = [&](uint32_t d) {
-    double& s = exact_score[d];
-    if (s >= 0) return s;
-    s = 0;
+    if (exact_score[d] >= 0) return exact_score[d];
+    double s = 0;
     const Posting* f = fwd_.data() + fwd_begin_[d];
     const Posting* fe = fwd_.data() + fwd_begin_[d + 1];
     for (; f != fe; ++f) {
       if (weights.MayContain(f->doc)) s += weights.Get(f->doc) * f->impact;
     }
+    exact_score[d] = s;
     return s;
   };
   // Bound of what lists i.. can still add to document d: the global bound, or the document's
