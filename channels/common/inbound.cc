@@ -80,10 +80,11 @@ CREATE TABLE channel_kf_cursor(
   PRIMARY KEY(app, open_kfid));
 )sql"},
       // Cheaper ingest (docs/benchmarks.md, channels): the per-sender index becomes a per-sender
-      // row (kept for every non-event message, as the index was read), and WeCom app message
-      // keys start with the MsgId so that the unique index is appended to, not written at a
-      // random page chosen by the sender. Same key parts (spec §6.1), so stored keys are
-      // rewritten: a redelivery of a message stored before the migration is still a duplicate.
+      // row (kept for every customer message: not for events or a 微信客服 servicer's own
+      // messages), and WeCom app message keys start with the MsgId so that the unique index is
+      // appended to, not written at a random page chosen by the sender. Same key parts (spec §6.1),
+      // so stored keys are rewritten: a redelivery of a message stored before the migration is
+      // still a duplicate.
       {2, "per-sender latest row, MsgId-first WeCom dedupe keys",
        R"sql(
 CREATE TABLE channel_sender_latest(
@@ -97,7 +98,8 @@ CREATE TABLE channel_sender_latest(
 INSERT INTO channel_sender_latest(channel, sender, app, last_id, last_time_ms, reply_context)
   SELECT g.channel, g.sender, g.app, g.last_id, g.last_time_ms, i.reply_context
   FROM (SELECT channel, sender, app, MAX(id) AS last_id, MAX(platform_time_ms) AS last_time_ms
-        FROM channel_inbound WHERE msg_type <> 'event' GROUP BY channel, sender, app) AS g
+        FROM channel_inbound WHERE msg_type NOT IN ('event', 'servicer_message')
+        GROUP BY channel, sender, app) AS g
   JOIN channel_inbound AS i ON i.id = g.last_id;
 DROP INDEX channel_inbound_sender;
 UPDATE channel_inbound
@@ -123,7 +125,9 @@ Result<std::optional<int64_t>> InsertInbound(storage::Database& db, const Inboun
   KEFU_RETURN_IF_ERROR(st->Run());
   if (db.Changes() == 0) return std::optional<int64_t>();
   int64_t id = db.LastInsertRowId();
-  if (m.msg_type != "event") {
+  // Only what the customer sent: events and a human servicer's own messages (微信客服 origin 5)
+  // neither open the kf window nor address a reply.
+  if (m.msg_type != "event" && m.msg_type != "servicer_message") {
     KEFU_ASSIGN_OR_RETURN(storage::Statement * latest, db.Prepare(kUpsertSenderLatest));
     KEFU_RETURN_IF_ERROR(
         latest->BindAll(m.channel, m.sender, m.app, id, m.platform_time_ms, m.reply_context));

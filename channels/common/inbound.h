@@ -46,9 +46,9 @@ const std::vector<storage::Migration>& ChannelMigrations();
 Status MigrateChannels(storage::Database& db);
 
 // Inserts `m` unless its dedupe_key exists (INSERT ... ON CONFLICT DO NOTHING) and, for a new
-// message that is not an event, updates its sender's latest row (LastInboundTime,
-// LatestReplyContext). Returns the new row id, or nullopt for a duplicate. Call inside a writer
-// job (both writes commit together).
+// customer message (not an event, not a 微信客服 "servicer_message"), updates its sender's row
+// (LastInboundTime, LatestReplyContext). Returns the new row id, or nullopt for a duplicate. Call
+// inside a writer job (both writes commit together).
 Result<std::optional<int64_t>> InsertInbound(storage::Database& db, const InboundMessage& m);
 // Unprocessed rows in id order (oldest first), at most `limit`.
 Result<std::vector<StoredInbound>> LoadUnprocessedInbound(storage::Database& db, int limit);
@@ -121,13 +121,14 @@ class InboundRecorder {
 }  // namespace kefu::channels
 
 namespace kefu::channels {
-// (app, reply_context) of the latest (highest id) non-event message stored from `sender` on
+// (app, reply_context) of the latest (highest id) customer message stored from `sender` on
 // `channel`, or nullopt. Used to address replies that start elsewhere (an agent's reply from a
 // ticket).
 Result<std::optional<std::pair<std::string, std::string>>> LatestReplyContext(
     storage::Database& db, std::string_view channel, std::string_view sender);
-// Latest platform time (ms) of the non-event messages stored from `sender` on (channel, app), or
-// nullopt when there is none.
+// Latest platform time (ms) of the customer messages stored from `sender` on (channel, app), or
+// nullopt when there is none. Events and 微信客服 servicer messages (origin 5, a human agent
+// writing in the WeCom client) do not count: the kf window runs from the customer's last message.
 Result<std::optional<int64_t>> LastInboundTime(storage::Database& db, std::string_view channel,
                                                std::string_view app, std::string_view sender);
 }  // namespace kefu::channels

@@ -216,7 +216,7 @@ TEST(InboundRecorder, StoppedWriterAnswersUnavailableAndStoresNothing) {
   EXPECT_TRUE(sink.got.empty());
 }
 
-TEST(InboundStore, SenderLatestRowFollowsNewMessagesButNotEventsOrDuplicates) {
+TEST(InboundStore, SenderLatestRowFollowsCustomerMessagesNotEventsServicersOrDuplicates) {
   TestDb db;
   auto insert = [&](std::string key, std::string app, std::string type, int64_t time_ms,
                     std::string ctx) {
@@ -230,13 +230,15 @@ TEST(InboundStore, SenderLatestRowFollowsNewMessagesButNotEventsOrDuplicates) {
   ASSERT_TRUE(insert("a", "main", "text", 2000, "ctx-a").ok());
   ASSERT_TRUE(insert("b", "main", "text", 1000, "ctx-b").ok());  // late redelivery, older time
   ASSERT_TRUE(insert("c", "main", "event", 9000, "ctx-c").ok());
+  ASSERT_TRUE(insert("s", "main", "servicer_message", 9500, "ctx-s").ok());  // kf origin 5
   ASSERT_TRUE(insert("d", "other", "text", 500, "ctx-d").ok());
   ASSERT_TRUE(insert("b", "main", "text", 7000, "ctx-dup").ok());  // duplicate key: no effect
 
   auto last =
       db.Read([](storage::Database& d) { return LastInboundTime(d, "wecom", "main", "zhangsan"); });
   ASSERT_TRUE(last.ok() && last->has_value());
-  EXPECT_EQ(**last, 2000);  // the latest platform time, not the latest arrival; events ignored
+  EXPECT_EQ(**last, 2000);  // the latest platform time, not the latest arrival; events and the
+                            // servicer's own messages ignored
   auto other = db.Read(
       [](storage::Database& d) { return LastInboundTime(d, "wecom", "other", "zhangsan"); });
   ASSERT_TRUE(other.ok() && other->has_value());
@@ -276,6 +278,7 @@ TEST(ChannelMigrations, VersionTwoKeepsMessagesStoredBeforeItDuplicatesAndTheirS
   row("wecom|ww1|1000002|zhangsan|1409659813|enter_agent||abc", "wecom", "event", "ctx-e", "",
       5000);
   row("wecom_kf|ww1|msg-9", "wecom_kf", "text", "ctx-kf", "msg-9", 3000);
+  row("wecom_kf|ww1|msg-10", "wecom_kf", "servicer_message", "ctx-s", "msg-10", 4000);
   ASSERT_TRUE(MigrateChannels(**db).ok());
 
   auto keys = (*db)->Prepare("SELECT dedupe_key FROM channel_inbound ORDER BY id");
@@ -286,7 +289,7 @@ TEST(ChannelMigrations, VersionTwoKeepsMessagesStoredBeforeItDuplicatesAndTheirS
   EXPECT_EQ(got, (std::vector<std::string>{
                      "wecom|4561255354251345929|ww1|1000002|zhangsan",  // the form ToInbound makes
                      "wecom|ww1|1000002|zhangsan|1409659813|enter_agent||abc",  // events unchanged
-                     "wecom_kf|ww1|msg-9"}));
+                     "wecom_kf|ww1|msg-9", "wecom_kf|ww1|msg-10"}));
   InboundMessage again = Msg("wecom|4561255354251345929|ww1|1000002|zhangsan");
   auto id = InsertInbound(**db, again);
   ASSERT_TRUE(id.ok());
@@ -297,7 +300,7 @@ TEST(ChannelMigrations, VersionTwoKeepsMessagesStoredBeforeItDuplicatesAndTheirS
   EXPECT_EQ(**last, 1000);  // the event's time does not count
   auto kf = LastInboundTime(**db, "wecom_kf", "main", "zhangsan");
   ASSERT_TRUE(kf.ok() && kf->has_value());
-  EXPECT_EQ(**kf, 3000);
+  EXPECT_EQ(**kf, 3000);  // the servicer's own message does not count
   auto ctx = LatestReplyContext(**db, "wecom", "zhangsan");
   ASSERT_TRUE(ctx.ok() && ctx->has_value());
   EXPECT_EQ((*ctx)->second, "ctx-1");

@@ -241,6 +241,49 @@ TEST(KfSender, SplitPartsCountTowardTheFiveMessageWindowNotRows) {
   EXPECT_NE((*held)[1].last_error.find("95001"), std::string::npos);
 }
 
+TEST(KfSender, AHumanServicersOwnMessageDoesNotReopenTheFiveMessageWindow) {
+  Env e;
+  WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
+  KfSender sender(e.app, api, e.clock);
+  OutboxDispatcher d(*e.db.writer, *e.db.reads, e.clock, e.db.registry);
+  d.AddSender("wecom_kf", "main", &sender);
+  auto store = [&](InboundMessage m) {
+    ASSERT_TRUE(
+        e.db.writer->Run([&](storage::Database& db) { return InsertInbound(db, m).status(); })
+            .ok());
+  };
+  store(KfCustomerMessage("m1", e.clock.NowUnixSeconds()));
+  auto reply = [&](int i) {
+    Enqueue(e.db,
+            Reply("wecom_kf", "wm1", "answer " + std::to_string(i), "kf" + std::to_string(i),
+                  R"({"open_kfid":"wk1"})"),
+            e.clock.NowUnixMs());
+    e.clock.Advance(seconds(2));
+    d.RunOnce();
+  };
+  for (int i = 0; i < 5; ++i)
+    reply(i);
+  ASSERT_EQ(e.wecom.Count(FakeWecom::kKfSend), 5u);
+  // A human agent writes in the WeCom client (sync_msg origin 5): not a customer message.
+  nlohmann::json item = {{"msgid", "s1"},
+                         {"open_kfid", "wk1"},
+                         {"external_userid", "wm1"},
+                         {"send_time", e.clock.NowUnixSeconds()},
+                         {"origin", 5},
+                         {"servicer_userid", "agent1"},
+                         {"msgtype", "text"},
+                         {"text", {{"content", "我来处理"}}}};
+  store(KfItemToInbound("main", "ww1", item, e.clock.NowUnixMs()));
+  e.clock.Advance(seconds(2));
+  reply(5);
+  EXPECT_EQ(e.wecom.Count(FakeWecom::kKfSend), 5u);
+  auto held =
+      e.db.Read([](storage::Database& db) { return ListOutbox(db, OutboxState::kHeld, 10); });
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_NE((*held)[0].last_error.find("95001"), std::string::npos);
+}
+
 TEST(KfSender, ReplyAfter48HoursIsHeld) {
   Env e;
   WecomApi api(e.app.api_base, e.app.corp_id, e.app.kf_secret, e.http, e.clock);
