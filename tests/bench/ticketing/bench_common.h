@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -99,7 +100,13 @@ struct Stack {
       std::fprintf(stderr, "setup failed\n");
       std::abort();
     }
-    writer = std::make_unique<storage::WriterExecutor>(std::move(*db), registry);
+    // KEFU_BENCH_CHECKPOINT_PAGES=<n>: WriterOptions::checkpoint_wal_pages (0 = no background
+    // checkpointer; SQLite checkpoints inside COMMIT).
+    storage::WriterOptions writer_options;
+    if (const char* pages = std::getenv("KEFU_BENCH_CHECKPOINT_PAGES")) {
+      writer_options.checkpoint_wal_pages = std::atoi(pages);
+    }
+    writer = std::make_unique<storage::WriterExecutor>(std::move(*db), registry, writer_options);
     reads = std::move(*storage::ReadPool::Open(options, 2));
     store = std::make_unique<SqliteTicketStore>(*writer, *reads, &outbox);
     service = std::make_unique<TicketService>(*store, clock, DefaultPolicies(),
