@@ -35,17 +35,6 @@ std::pair<size_t, size_t> Lcs(const std::u32string& a, const std::vector<uint32_
   return {prev[b.size()], hprev[b.size()]};
 }
 
-// Share of the characters of `a` (with repeats) that occur anywhere in `b`: unweighted, so a
-// frequent character counts as much as a rare one (the coverages above are IDF-weighted).
-double SharedShare(const std::u32string& a, const std::u32string& b) {
-  if (a.empty()) return 0;
-  size_t hit = 0;
-  for (char32_t c : a) {
-    if (b.find(c) != std::u32string::npos) ++hit;
-  }
-  return static_cast<double>(hit) / static_cast<double>(a.size());
-}
-
 struct WeightedTerm {
   uint32_t term;
   double weight;
@@ -309,6 +298,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
   double q_total[2] = {0, 0};
   double bm25_bound = 0;
   double q_words = 0;
+  double q_char_terms = 0;  // distinct query characters, known to the index or not
   qv.clear();
   for (const QueryTerm& t : q) {
     const double w = t.weight * t.idf;
@@ -316,6 +306,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     const int s = Slot(t.cls);
     if (s >= 0) q_total[s] += w;
     if (t.word) q_words += 1;
+    if (t.cls == TermClass::kChar) q_char_terms += 1;
     if (t.term != kUnknownTerm && s >= 0) qv.push_back({t.term, w});
   }
   const double qv_norm = Norm(qv.data(), qv.data() + qv.size());
@@ -360,6 +351,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     const WeightedTerm* w = dv.data() + dv_begin[rank];
     double q_hit[2] = {0, 0}, d_hit[2] = {0, 0}, d_total[2] = {0, 0};
     double d_words = 0, words_hit = 0;
+    double d_char_terms = 0, chars_hit = 0;  // distinct characters; unweighted
     double q_dot = 0;
     std::array<double, kCentralityPeers + 1> peer_dot{};
     for (const DocTerm& dt : d.terms) {
@@ -368,6 +360,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
       if (s < 0) continue;
       const double dw = (w++)->weight;
       d_total[s] += dw;
+      if (s == 0) d_char_terms += 1;
       const ProbeTable::Entry* hit = table.Find(dt.term);
       if (hit == nullptr) continue;
       for (size_t o = 0; o < peers; ++o)
@@ -377,6 +370,7 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
         q_hit[s] += hit->query;
         d_hit[s] += dw;
         if (dt.word) words_hit += 1;
+        if (s == 0) chars_hit += 1;
       }
     }
     const double max_len = static_cast<double>(std::max(qchars.size(), d.chars.size()));
@@ -413,8 +407,10 @@ std::vector<Matcher::Candidate> Matcher::Candidates(std::string_view query) cons
     }
     c.f[14] = n_peers > 0 ? central / static_cast<double>(n_peers) : 0.0;
     c.f[15] = 1.0 / static_cast<double>(rank + 1);
-    c.f[16] = SharedShare(qchars, d.chars);
-    c.f[17] = SharedShare(d.chars, qchars);
+    // Unweighted shares of distinct characters found on the other side: a frequent character
+    // that carries the topic counts as much as a rare one (the coverages above are IDF-weighted).
+    c.f[16] = ratio(chars_hit, q_char_terms);
+    c.f[17] = ratio(chars_hit, d_char_terms);
     out.push_back(c);
   }
   return out;

@@ -3,11 +3,12 @@
 // Match(query): the query is truncated to MatcherOptions::max_query_bytes, analysed with kefu_zh,
 // the best `candidates` questions are retrieved by exact BM25 (MemoryFaqIndex, MaxScore), and
 // each is reranked by a linear combination of lexical features (BM25, IDF-weighted overlap of
-// characters and of words/bigrams in both directions, character LCS, homophone-aware LCS,
-// length difference, exact match). A FAQ scores as its best question. The top FAQ's confidence
-// is P(top answer right) from a logistic (Platt) calibration over its score and its margin over
-// the runner-up; lower ranks get the same calibration applied to their own score and margin 0.
-// See docs/knowledge.md for the fitting and the reliability table.
+// characters and of words/bigrams in both directions, unweighted shares of distinct characters
+// in both directions, character LCS, homophone-aware LCS, length difference, exact match, ...). A
+// FAQ scores as its best question. The top FAQ's confidence is P(top answer right) from a logistic
+// (Platt) calibration over its score and its margin over the runner-up; lower ranks get the same
+// calibration applied to their own score and margin 0. See docs/knowledge.md for the fitting and
+// the reliability table.
 //
 // Thread-safe: Match/Explain take a shared lock; Upsert/Remove/Rebuild an exclusive one, so a
 // change is visible to the next Match at once.
@@ -70,14 +71,14 @@ struct MatcherOptions {
   double min_retrieval_idf = 0.0;
   size_t max_query_bytes = 1024;  // longer queries are cut at a character boundary
   // Fitted on faq-dev (listwise softmax loss over the 60 candidates; docs/knowledge.md).
-  std::array<double, kFeatureCount> rerank_weights = {0.691, 4.518, 1.458,  -1.442, -2.487, 1.490,
-                                                      1.963, 0.134, -0.409, -0.150, 1.701,  0.836,
-                                                      0.063, 1.775, 1.131,  0.460,  0.0,    0.0};
+  std::array<double, kFeatureCount> rerank_weights = {
+      0.431,  3.477, 0.146, -1.449, -2.416, 0.958, 1.497, -0.067, -0.433,
+      -0.766, 1.424, 0.749, -0.054, 2.184,  1.455, 0.382, 2.536,  2.455};
   HiddenLayer hidden;
   // Built-in colloquial Mandarin synonyms (咋 -> 怎么, 为啥 -> 为什么, 无法 -> 不能, ...).
   bool colloquial_synonyms = true;
   // Two-stage Platt fit on faq-dev (strict labels, then the adjudicated sample).
-  PlattCalibration calibration = {4.2315, 0.9827, 0.3863, -2.2682};
+  PlattCalibration calibration = {3.8752, 0.7964, 0.4333, -2.0779};
   // Out-of-domain guard. faq-dev has no off-topic queries, so the calibration never saw one: a
   // question about something the base does not cover ("我想学钢琴") can win the softmax on a few
   // shared characters. The confidence is scaled by coverage / evidence_coverage when the FAQ

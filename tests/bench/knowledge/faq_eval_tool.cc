@@ -448,9 +448,9 @@ std::u32string ContentChars(const kk::Analyzer& an, const std::string& text) {
   return out;
 }
 
-constexpr const char* kExtraNames[] = {"lcstr",        "idf_lcs",      "miss_q",
-                                       "miss_d",       "bigram_order", "rarest_hit",
-                                       "conflict_max", "conflict_sum"};
+constexpr const char* kExtraNames[] = {"lcstr",        "idf_lcs",    "miss_q",       "miss_d",
+                                       "bigram_order", "rarest_hit", "conflict_max", "conflict_sum",
+                                       "uw_qcov",      "uw_dcov",    "word_swap",    "sqrt_qcov"};
 constexpr size_t kExtraCount = std::size(kExtraNames);
 
 // Distributional similarity of words learned from the FAQ base itself: each word (analyzer kWord
@@ -687,6 +687,26 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (Flag(argc, argv, "--adj-errors")) {
+    // Adjudicated queries whose top-1 is not an equivalent FAQ: query, top-1, gold (for study).
+    std::map<std::string, std::string> text;
+    for (const auto& f : faqs->faqs)
+      text[f.id] = f.question;
+    for (const auto& a : adj) {
+      const auto& q = (*queries)[a.query_index];
+      auto m = matcher.Match(q.query, 5);
+      if (!m.empty() && a.equivalent.contains(m[0].faq_id)) continue;
+      int rank = -1;
+      for (size_t r = 0; r < m.size(); ++r) {
+        if (a.equivalent.contains(m[r].faq_id) && rank < 0) rank = static_cast<int>(r);
+      }
+      std::printf("%s | top %s%s (%.2f) | gold %s | first equivalent rank %d\n", q.query.c_str(),
+                  m.empty() ? "-" : m[0].matched_question.c_str(),
+                  !m.empty() && !a.judged.contains(m[0].faq_id) ? " [unjudged]" : "",
+                  m.empty() ? 0.0 : m[0].confidence, text[q.faq_id].c_str(), rank);
+    }
+    return 0;
+  }
   if (!Flag(argc, argv, "--tune")) {
     PrintReport(kk::Evaluate(matcher, *queries, adj));
     return 0;
@@ -748,6 +768,33 @@ int main(int argc, char** argv) {
         const auto [cmax, csum] = Conflict(qw, WordsOf(analyzer->Analyze(e.question)), slots);
         x[6] = cmax;
         x[7] = csum;
+        {
+          // Unweighted character coverage both ways, sqrt-IDF coverage, and a word swap (the
+          // query has a word the question lacks while the question has one the query lacks).
+          const std::u32string dc = ContentChars(*analyzer, e.question);
+          size_t qh = 0, dh = 0;
+          double sq = 0, sq_hit = 0;
+          for (char32_t ch : qc) {
+            const bool hit = dc.find(ch) != std::u32string::npos;
+            qh += hit;
+            sq += std::sqrt(idf(ch));
+            if (hit) sq_hit += std::sqrt(idf(ch));
+          }
+          for (char32_t ch : dc)
+            dh += qc.find(ch) != std::u32string::npos;
+          x[8] = qc.empty() ? 0 : static_cast<double>(qh) / qc.size();
+          x[9] = dc.empty() ? 0 : static_cast<double>(dh) / dc.size();
+          const auto dw = WordsOf(analyzer->Analyze(e.question));
+          size_t q_only = 0, d_only = 0;
+          for (const auto& a : qw)
+            q_only +=
+                !std::binary_search(dw.begin(), dw.end(), a) && dc.find(a) == std::u32string::npos;
+          for (const auto& b : dw)
+            d_only +=
+                !std::binary_search(qw.begin(), qw.end(), b) && qc.find(b) == std::u32string::npos;
+          x[10] = static_cast<double>(std::min<size_t>(std::min(q_only, d_only), 3)) / 3.0;
+          x[11] = sq > 0 ? sq_hit / sq : 0;
+        }
         for (size_t k : extra)
           row.push_back(x[k]);
       }
@@ -796,6 +843,7 @@ int main(int argc, char** argv) {
               static_cast<double>(in_cands) / static_cast<double>(qs.size()));
   Weights start(opt.rerank_weights.begin(), opt.rerank_weights.end());
   start.resize(dims, 0.0);
+  Mlp mlp;  // hidden == 0: linear model
   if (Flag(argc, argv, "--listwise")) {
     if (Flag(argc, argv, "--half")) {
       // Held-out check in both directions: train even / test odd, train odd / test even.
@@ -856,6 +904,25 @@ int main(int argc, char** argv) {
         ReportMlp(train == 0 ? "mlp trained even, held-out odd" : "mlp trained odd, held-out even",
                   qs, m, adj, 1 - train);
       }
+      mlp = FitMlp(qs, start, hidden, -1, epochs, l2);
+      ReportMlp("mlp on all (in-sample)", qs, mlp, adj, -1);
+      std::printf("mlp linear = {");
+      for (double x : mlp.w)
+        std::printf("%.4f, ", x);
+      std::printf("}\nmlp hidden in = {");
+      for (size_t j = 0; j < hidden; ++j) {
+        std::printf("{");
+        for (size_t k = 0; k < dims; ++k)
+          std::printf("%.4f, ", mlp.u[j * dims + k]);
+        std::printf("}, ");
+      }
+      std::printf("}\nmlp hidden bias = {");
+      for (double x : mlp.c)
+        std::printf("%.4f, ", x);
+      std::printf("}\nmlp hidden out = {");
+      for (double x : mlp.v)
+        std::printf("%.4f, ", x);
+      std::printf("}\n");
     }
     if (Flag(argc, argv, "--quick")) return 0;
   }
@@ -888,7 +955,7 @@ int main(int argc, char** argv) {
       std::printf("%.3f, ", x);
     std::printf("}\n");
   }
-  for (int fold = 0; fold < 2; ++fold) {
+  for (int fold = 0; fold < 2 && !Flag(argc, argv, "--no-ca"); ++fold) {
     Weights w = Tune(qs, start, fold, 2);
     Ranked held = Score(qs, w, fold, 2, true);
     Ranked base = Score(qs, start, fold, 2, true);
@@ -901,6 +968,15 @@ int main(int argc, char** argv) {
   for (double x : w)
     std::printf("%.3f, ", x);
   std::printf("}\n");
+  const Weights linear = mlp.hidden > 0 ? mlp.w : w;
+  if (mlp.hidden > 0) {
+    // Calibrate on the MLP's scores: one feature (the score) plus the coverage RankOf reads.
+    for (auto& q : qs) {
+      for (auto& row : q.f)
+        row = {mlp.Score(row), row[1]};
+    }
+    w = {1.0, 0.0};
+  }
   // Stage 1: Platt on strict labels over (score, margin), 5-fold CV log loss reported.
   std::vector<std::vector<double>> x;
   std::vector<int> y;
@@ -975,10 +1051,17 @@ int main(int argc, char** argv) {
                 cal.coverage);
     if (dims != kk::kFeatureCount) return 0;  // the matcher cannot run experimental features
     std::array<double, kk::kFeatureCount> mw{};
-    std::copy(w.begin(), w.end(), mw.begin());
-    matcher.SetModel(mw, cal);
+    std::copy(linear.begin(), linear.end(), mw.begin());
+    kk::HiddenLayer hl;
+    for (size_t j = 0; j < mlp.hidden && j < kk::kHiddenUnits; ++j) {
+      for (size_t k = 0; k < dims; ++k)
+        hl.in[j][k] = mlp.u[j * dims + k];
+      hl.bias[j] = mlp.c[j];
+      hl.out[j] = mlp.v[j];
+    }
+    matcher.SetModel(mw, hl, cal);
   } else {
-    if (dims != kk::kFeatureCount) return 0;
+    if (dims != kk::kFeatureCount || mlp.hidden > 0) return 0;
     std::array<double, kk::kFeatureCount> mw{};
     std::copy(w.begin(), w.end(), mw.begin());
     matcher.SetModel(mw, {b1[0], b1[1], b1[2], b1[3]});
