@@ -114,6 +114,12 @@ SELECT id, channel, app, external_id, display_name, first_seen_source, created_a
 FROM customers WHERE id = ?1
 )sql";
 
+constexpr std::string_view kSelectCustomerByKey = R"sql(
+SELECT id, channel, app, external_id, display_name, first_seen_source, created_at_ms,
+       updated_at_ms
+FROM customers WHERE channel = ?1 AND app = ?2 AND external_id = ?3
+)sql";
+
 constexpr std::string_view kConversationColumns =
     "id, customer_id, channel, app, state, dialogue_json, ticket_id, message_count, "
     "created_at_ms, updated_at_ms, last_message_at_ms, reply_context";
@@ -260,6 +266,20 @@ Result<Customer> SqliteConversationStore::UpsertCustomer(storage::Database& db,
   if (key.channel.empty()) return InvalidArgument("customer channel must not be empty");
   if (key.app.empty()) return InvalidArgument("customer app must not be empty");
   if (key.external_id.empty()) return InvalidArgument("customer external_id must not be empty");
+  // A known customer whose name does not change (every message after the first) costs one read
+  // and no row write.
+  {
+    KEFU_ASSIGN_OR_RETURN(storage::Statement * found, db.Prepare(kSelectCustomerByKey));
+    KEFU_RETURN_IF_ERROR(found->BindAll(key.channel, key.app, key.external_id));
+    KEFU_ASSIGN_OR_RETURN(const bool row, found->Step());
+    if (row) {
+      Customer c = ReadCustomer(*found);
+      found->Reset();
+      if (display_name.empty() || display_name == c.display_name) return c;
+    } else {
+      found->Reset();
+    }
+  }
   KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kUpsertCustomer));
   KEFU_RETURN_IF_ERROR(st->BindAll(key.channel, key.app, key.external_id, display_name,
                                    first_seen_source, ToUnixMs(now)));
