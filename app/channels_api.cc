@@ -78,10 +78,9 @@ class Outbox final : public bot::ReplyOutbox {
     m.reply_context = r.reply_context;
     m.idempotency_key = r.idempotency_key;
     m.inbound_id = r.inbound_id;
-    KEFU_RETURN_IF_ERROR(channels::EnqueueOutbound(db, m, clock_.NowUnixMs()).status());
-    dispatcher_.Notify();  // the next round (after this commit) picks it up
-    return Status::Ok();
+    return channels::EnqueueOutbound(db, m, clock_.NowUnixMs()).status();
   }
+  void Committed() override { dispatcher_.Notify(); }
 
  private:
   const Clock& clock_;

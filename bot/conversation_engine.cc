@@ -494,6 +494,7 @@ void ConversationEngine::Finished(const Status& s, const EngineOutcome& out) {
     }
   }
   if (s.ok() && out.desk_work) desk_.Committed();
+  if (s.ok() && !out.replies.empty()) outbox_.Committed();
   std::lock_guard lock(pending_mu_);
   ++finished_;
   queue_depth_->Set(static_cast<double>(submitted_ - finished_));

@@ -84,6 +84,9 @@ class ReplyOutbox {
  public:
   virtual ~ReplyOutbox() = default;
   virtual Status Enqueue(storage::Database& db, const OutboundReply& reply) = 0;
+  // Called on the writer thread after a job that enqueued replies committed (never before: a
+  // sender woken inside the job could read before the rows are visible). Must not block.
+  virtual void Committed() {}
 };
 
 struct HandoffRequest {

@@ -178,6 +178,32 @@ TEST_F(EngineTest, KnownQuestionIsAnsweredThroughTheOutbox) {
             std::to_string(msgs[3].id.value()));
 }
 
+TEST_F(EngineTest, OutboxIsToldOnlyOnceTheRepliesAreCommitted) {
+  // A sender woken before COMMIT reads no row and sleeps until its next poll: the hook must run
+  // when another connection can already see the replies.
+  storage::DatabaseOptions o;
+  o.path = dir_.File("kefu.db");
+  o.read_only = true;
+  auto reader = storage::Database::Open(o);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::atomic<int> visible{-1};
+  outbox_.on_committed = [&] {
+    auto st = (*reader)->Prepare("SELECT COUNT(*) FROM fake_outbox");
+    if (!st.ok()) return;
+    auto row = (*st)->Step();
+    visible = row.ok() && *row ? (*st)->ColumnInt(0) : -2;
+    (*st)->Reset();
+  };
+  Process(Text("怎么退款"));
+  EXPECT_EQ(outbox_.committed.load(), 1);
+  EXPECT_EQ(visible.load(), 3);  // greeting, answer, feedback question
+
+  outbox_.fail = true;  // a message whose replies roll back tells nobody
+  auto failed = engine_->ProcessNow(Text("怎么退款", "lisi"));
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(outbox_.committed.load(), 1);
+}
+
 TEST_F(EngineTest, AmbiguousQuestionSuggestsAndTwoPicksTheSecond) {
   Process(Text("退钱"));
   EXPECT_EQ(Column("SELECT purpose FROM fake_outbox ORDER BY id").back(), "suggestions");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -64,7 +65,14 @@ class FakeOutbox final : public ReplyOutbox {
                     ReplyFormatName(r.reply.format), r.reply.text, r.message_id.value()));
     return st->Run();
   }
+  void Committed() override {
+    if (on_committed) on_committed();
+    ++committed;
+  }
   std::atomic<bool> fail{false};
+  std::atomic<int> committed{0};
+  // Runs in Committed() (on the writer thread), e.g. to look at the table from another connection.
+  std::function<void()> on_committed;
   // Replies to this customer fail (set before the messages are submitted).
   std::string fail_destination;
 };
