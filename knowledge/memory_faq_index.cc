@@ -68,7 +68,6 @@ void MemoryFaqIndex::RecomputeImpacts() {
       doc_max_impact_[d] = std::max(doc_max_impact_[d], dt.impact);
       Term& term = terms_[dt.term];
       term.postings[cursor[dt.term]++].impact = dt.impact;
-      fwd_[fwd_begin_[d] + static_cast<size_t>(&dt - doc.terms.data())].impact = dt.impact;
       term.max_impact = std::max(term.max_impact, dt.impact);
     }
   }
@@ -144,7 +143,6 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
     dt.tf = static_cast<uint16_t>(std::min<uint32_t>(tf[dt.term], UINT16_MAX));
     dt.impact = Impact(dt.tf, doc.length);
     term.postings.push_back({d, dt.impact});
-    fwd_.push_back({dt.term, dt.impact});
     ++term.df;
     term.max_impact = std::max(term.max_impact, dt.impact);
   }
@@ -152,7 +150,6 @@ void MemoryFaqIndex::AddDoc(const std::string& faq_id, const std::string& questi
   for (const DocTerm& dt : doc.terms)
     max_impact = std::max(max_impact, dt.impact);
   doc_max_impact_.push_back(max_impact);
-  fwd_begin_.push_back(static_cast<uint32_t>(fwd_.size()));
   doc_live_.push_back(1);
   live_length_ += doc.length;
   ++live_docs_;
@@ -204,8 +201,6 @@ void MemoryFaqIndex::Reanalyze(std::shared_ptr<const Analyzer> analyzer) {
   docs_.clear();
   doc_live_.clear();
   doc_max_impact_.clear();
-  fwd_.clear();
-  fwd_begin_.assign(1, 0);
   faq_docs_.clear();
   live_docs_ = 0;
   live_length_ = 0;
@@ -251,54 +246,6 @@ bool Better(const ScoredDoc& a, const ScoredDoc& b) {
   return a.bm25 > b.bm25 || (a.bm25 == b.bm25 && a.doc < b.doc);
 }
 
-// Query weight per term id for scoring documents from their own term lists: a bitset over all
-// term ids rejects the (mostly absent) document terms before an open-addressing lookup. Per
-// thread; cleared per query in O(query terms).
-class TermWeights {
- public:
-  void Reset(size_t n, size_t term_count) {
-    for (size_t i : used_) {
-      bits_[slots_[i].term >> 6] = 0;
-      slots_[i] = Slot{};
-    }
-    used_.clear();
-    if (bits_.size() < term_count / 64 + 1) bits_.resize(term_count / 64 + 1, 0);
-    size_t size = 64;
-    while (size < 4 * n)
-      size *= 2;
-    if (slots_.size() < size) slots_.assign(size, Slot{});
-    mask_ = slots_.size() - 1;
-  }
-  void Set(uint32_t term, double w) {
-    size_t i = Hash(term);
-    while (slots_[i].term != kUnknownTerm && slots_[i].term != term)
-      i = (i + 1) & mask_;
-    if (slots_[i].term == kUnknownTerm) used_.push_back(i);
-    slots_[i] = {term, w};
-    bits_[term >> 6] |= uint64_t{1} << (term & 63);
-  }
-  bool MayContain(uint32_t term) const { return (bits_[term >> 6] >> (term & 63)) & 1; }
-  double Get(uint32_t term) const {
-    size_t i = Hash(term);
-    while (slots_[i].term != kUnknownTerm) {
-      if (slots_[i].term == term) return slots_[i].w;
-      i = (i + 1) & mask_;
-    }
-    return 0.0;
-  }
-
- private:
-  struct Slot {
-    uint32_t term = kUnknownTerm;
-    double w = 0;
-  };
-  size_t Hash(uint32_t term) const { return (term * 2654435761u) & mask_; }
-  std::vector<Slot> slots_;
-  std::vector<size_t> used_;
-  std::vector<uint64_t> bits_;
-  size_t mask_ = 0;
-};
-
 }  // namespace
 
 std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query, size_t k) const {
@@ -314,12 +261,9 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
   thread_local std::vector<double> rem;   // rem[i]: sum of the bounds of lists i..end
   thread_local std::vector<double> wrem;  // wrem[i]: sum of the weights of lists i..end
   thread_local std::vector<double> acc;
-  thread_local std::vector<double> exact_score;  // -1 = not computed yet
   thread_local std::vector<uint32_t> touched;
-  thread_local std::vector<ScoredDoc> scratch;
-  thread_local std::vector<ScoredDoc> best;
-  thread_local std::vector<ScoredDoc> pool;
-  thread_local TermWeights weights;
+  thread_local std::vector<double> scratch;
+  thread_local std::vector<ScoredDoc> cands;
   lists.clear();
   for (const QueryTerm& q : query) {
     if (q.term == kUnknownTerm || q.weight <= 0) continue;
@@ -328,7 +272,6 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
     const double w = q.weight * q.idf;
     lists.push_back({q.term, w, w * t.max_impact});
   }
-  if (lists.empty()) return out;
   // Highest-impact (rarest) lists first.
   std::sort(lists.begin(), lists.end(), [](const List& x, const List& y) {
     return x.ub > y.ub || (x.ub == y.ub && x.term < y.term);
@@ -339,103 +282,105 @@ std::vector<ScoredDoc> MemoryFaqIndex::TopK(const std::vector<QueryTerm>& query,
     rem[i] = rem[i + 1] + lists[i].ub;
     wrem[i] = wrem[i + 1] + lists[i].w;
   }
-  weights.Reset(lists.size(), terms_.size());
-  for (const List& l : lists)
-    weights.Set(l.term, l.w);
-  // Full BM25 of a touched document from its own (short) term list, computed once per query.
-  auto exact = [&](uint32_t d) {
-    if (exact_score[d] >= 0) return exact_score[d];
-    double s = 0;
-    const Posting* f = fwd_.data() + fwd_begin_[d];
-    const Posting* fe = fwd_.data() + fwd_begin_[d + 1];
-    for (; f != fe; ++f) {
-      if (weights.MayContain(f->doc)) s += weights.Get(f->doc) * f->impact;
-    }
-    exact_score[d] = s;
-    return s;
-  };
   // Bound of what lists i.. can still add to document d: the global bound, or the document's
   // own largest impact times the remaining query weight (tighter for longer documents).
   auto bound = [&](uint32_t d, size_t i) {
     return std::min(rem[i], static_cast<double>(doc_max_impact_[d]) * wrem[i]);
   };
   if (acc.size() < docs_.size()) acc.resize(docs_.size(), 0.0);
-  if (exact_score.size() < docs_.size()) exact_score.resize(docs_.size(), -1.0);
   touched.clear();
-  // pool: the k best exact scores seen so far (min-heap). Its minimum theta is a lower bound of
-  // the final k-th best score (k real documents score at least that much); -1 until it is full.
-  // A document is scored exactly when its partial score first exceeds theta (exact >= partial,
-  // so it can only raise theta), which keeps theta close to the final k-th score early on.
-  double theta = -1;
-  auto by_score_desc = [](const ScoredDoc& x, const ScoredDoc& y) { return x.bm25 > y.bm25; };
-  pool.clear();
-  auto offer = [&](uint32_t d) {
-    const double e = exact(d);
-    if (pool.size() < k) {
-      pool.push_back({d, e});
-      std::push_heap(pool.begin(), pool.end(), by_score_desc);
-    } else if (e > pool.front().bm25) {
-      std::pop_heap(pool.begin(), pool.end(), by_score_desc);
-      pool.back() = {d, e};
-      std::push_heap(pool.begin(), pool.end(), by_score_desc);
+  // The k-th best partial score among the touched documents (a lower bound of the final k-th).
+  // It never decreases, so only scores at or above the previous value need to be ranked.
+  double theta = 0;
+  auto kth_score = [&]() {
+    scratch.clear();
+    for (uint32_t d : touched) {
+      if (acc[d] >= theta) scratch.push_back(acc[d]);
     }
-    if (pool.size() == k) theta = pool.front().bm25;
+    if (scratch.size() < k) return theta;
+    std::nth_element(scratch.begin(), scratch.begin() + static_cast<long>(k - 1), scratch.end(),
+                     std::greater<>());
+    return scratch[k - 1];
   };
   // Slack for floating-point rounding in bound comparisons: pruning stays conservative.
   constexpr double kSlack = 1e-9;
   size_t li = 0;
   for (; li < lists.size(); ++li) {
-    if (theta >= 0 && rem[li] + kSlack < theta) break;  // no untouched document can reach the top k
+    // rem[0] - rem[li] bounds every partial score, so the k-th is only computed when it could
+    // already exceed the bound of the remaining lists.
+    if (touched.size() >= k && rem[li] + kSlack < rem[0] - rem[li]) {
+      theta = kth_score();
+      if (rem[li] + kSlack < theta) break;  // no untouched document can reach the top k
+    }
     const double w = lists[li].w;
     for (const Posting& p : terms_[lists[li].term].postings) {
       if (!doc_live_[p.doc]) continue;
       double& a = acc[p.doc];
       if (a == 0.0) touched.push_back(p.doc);
       a += w * p.impact;
-      if (a > theta && exact_score[p.doc] < 0) offer(p.doc);
     }
   }
   auto better = [](const ScoredDoc& x, const ScoredDoc& y) { return Better(x, y); };
-  if (li == lists.size()) {
-    // Every list was accumulated: the partial scores are the scores.
+  if (li < lists.size()) {
+    // The remaining (frequent) lists only complete the surviving candidates: a branch-free scan
+    // weighted by a dense 0/1 candidate flag, or a binary-search probe per candidate once few are
+    // left. After each list, candidates that can no longer reach the k-th partial score drop.
+    thread_local std::vector<double> is_cand;
+    if (is_cand.size() < docs_.size()) is_cand.resize(docs_.size(), 0.0);
+    cands.clear();
+    for (uint32_t d : touched) {
+      if (acc[d] + bound(d, li) + kSlack >= theta) {
+        cands.push_back({d, 0});
+        is_cand[d] = 1.0;
+      }
+    }
+    for (; li < lists.size(); ++li) {
+      const double w = lists[li].w;
+      const std::vector<Posting>& postings = terms_[lists[li].term].postings;
+      if (cands.size() * 16 < postings.size()) {
+        std::sort(cands.begin(), cands.end(),
+                  [](const ScoredDoc& x, const ScoredDoc& y) { return x.doc < y.doc; });
+        const Posting* p = postings.data();
+        const Posting* e = p + postings.size();
+        for (const ScoredDoc& c : cands) {
+          p = std::lower_bound(p, e, c.doc, [](const Posting& x, uint32_t d) { return x.doc < d; });
+          if (p == e) break;
+          if (p->doc == c.doc) acc[c.doc] += w * p->impact;
+        }
+      } else {
+        for (const Posting& p : postings)
+          acc[p.doc] += w * p.impact * is_cand[p.doc];
+      }
+      if (li + 1 < lists.size() && cands.size() > k) {
+        scratch.clear();
+        for (const ScoredDoc& c : cands)
+          scratch.push_back(acc[c.doc]);
+        std::nth_element(scratch.begin(), scratch.begin() + static_cast<long>(k - 1), scratch.end(),
+                         std::greater<>());
+        theta = scratch[k - 1];
+        size_t kept = 0;
+        for (const ScoredDoc& c : cands) {
+          if (acc[c.doc] + bound(c.doc, li + 1) + kSlack >= theta) {
+            cands[kept++] = c;
+          } else {
+            is_cand[c.doc] = 0.0;
+          }
+        }
+        cands.resize(kept);
+      }
+    }
+    out.reserve(cands.size());
+    for (const ScoredDoc& c : cands) {
+      out.push_back({c.doc, acc[c.doc]});
+      is_cand[c.doc] = 0.0;
+    }
+  } else {
     out.reserve(touched.size());
     for (uint32_t d : touched)
       out.push_back({d, acc[d]});
-  } else {
-    // The remaining (frequent) lists are not scanned: candidates whose bound can still reach
-    // theta are scored exactly from their own term lists, best bound first, until no candidate
-    // left can enter the top k.
-    scratch.clear();
-    for (uint32_t d : touched) {
-      const double ub = acc[d] + bound(d, li);
-      if (ub + kSlack >= theta) scratch.push_back({d, ub});
-    }
-
-    auto by_bound = [](const ScoredDoc& x, const ScoredDoc& y) { return x.bm25 < y.bm25; };
-    std::make_heap(scratch.begin(), scratch.end(), by_bound);
-    best.clear();
-    while (!scratch.empty()) {
-      std::pop_heap(scratch.begin(), scratch.end(), by_bound);
-      const ScoredDoc c = scratch.back();
-      scratch.pop_back();
-      if (best.size() == k && c.bm25 + kSlack < best.front().bm25) break;
-      const ScoredDoc s{c.doc, exact(c.doc)};
-      if (best.size() < k) {
-        best.push_back(s);
-        std::push_heap(best.begin(), best.end(), better);  // worst of the best on top
-      } else if (Better(s, best.front())) {
-        std::pop_heap(best.begin(), best.end(), better);
-        best.back() = s;
-        std::push_heap(best.begin(), best.end(), better);
-      }
-    }
-    out.assign(best.begin(), best.end());
   }
-
-  for (uint32_t d : touched) {
+  for (uint32_t d : touched)
     acc[d] = 0.0;
-    exact_score[d] = -1.0;
-  }
   const size_t keep = std::min(k, out.size());
   std::partial_sort(out.begin(), out.begin() + static_cast<long>(keep), out.end(), better);
   out.resize(keep);

@@ -1,14 +1,11 @@
 // MemoryFaqIndex: an in-memory inverted index over kefu_zh tokens with exact BM25 top-k by
 // MaxScore. Every posting stores its precomputed BM25 term-frequency impact
 // tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl)), so scoring a posting is one multiply-add.
-// The rarest (highest-bound) lists are accumulated into a dense per-document array. A document
-// whose partial score first exceeds theta is scored exactly from a contiguous forward index
-// (its own term/impact pairs), and theta is the k-th best exact score seen so far: a lower bound
-// of the final k-th score that is close to it early. Once the bound of the remaining (frequent)
-// lists falls below theta no untouched document can enter the top k; those lists are never
-// scanned, and the touched documents whose bound still reaches theta are scored exactly from the
-// forward index, best bound first, until none can enter the top k. Results equal unpruned BM25
-// (TopKExhaustive) over the same impacts.
+// The rarest (highest-bound) lists are accumulated into a dense per-document array; once the
+// bound of the remaining lists cannot lift an unseen document above the current k-th score, the
+// surviving candidates are completed document-at-a-time from their own (short) term lists, best
+// partial score first, stopping when no candidate can still enter the top k. Results equal
+// unpruned BM25 (TopKExhaustive) over the same impacts.
 //
 // avgdl is a snapshot: impacts are recomputed by RefreshIdf() when the live average document
 // length has drifted more than 1 % from the snapshot (and always on the first RefreshIdf()), so
@@ -153,10 +150,6 @@ class MemoryFaqIndex final : public FaqIndex {
   std::unordered_map<std::string, uint32_t> term_ids_;
   std::vector<Term> terms_;
   std::vector<IndexedDoc> docs_;
-  // Forward index: docs_[d].terms' (term, impact) pairs back to back, fwd_[fwd_begin_[d] ..
-  // fwd_begin_[d + 1]), so TopK scores a candidate from one contiguous run.
-  std::vector<Posting> fwd_;  // Posting::doc holds the term id here
-  std::vector<uint32_t> fwd_begin_ = {0};
   std::vector<uint8_t> doc_live_;      // docs_[d].live
   std::vector<float> doc_max_impact_;  // largest impact among docs_[d].terms
   std::unordered_map<std::string, std::vector<uint32_t>> faq_docs_;
