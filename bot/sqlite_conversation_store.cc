@@ -373,17 +373,10 @@ Result<ConversationMessage> SqliteConversationStore::AppendMessage(storage::Data
     m.seq = st->ColumnInt64(0);
     st->Reset();
   }
-  m.created_at = now;
-  std::optional<int64_t> platform_time;
-  if (m.platform_time) platform_time = ToUnixMs(*m.platform_time);
-  KEFU_ASSIGN_OR_RETURN(storage::Statement * st, db.Prepare(kInsertMessage));
-  KEFU_RETURN_IF_ERROR(st->BindAll(m.conversation_id.value(), m.seq, DirectionName(m.direction),
-                                   SenderKindName(m.sender), m.sender_id, m.type, m.content,
-                                   m.platform_msg_id, platform_time, ToUnixMs(now)));
-  KEFU_RETURN_IF_ERROR(st->Run());
-  m.id = MessageId(db.LastInsertRowId());
+  const int64_t seq = m.seq;
+  KEFU_ASSIGN_OR_RETURN(ConversationMessage stored, InsertMessage(db, std::move(m), seq, now));
   KEFU_RETURN_IF_ERROR(tx.Commit());
-  return m;
+  return stored;
 }
 
 Status SqliteConversationStore::RecordFeedback(storage::Database& db, ConversationId conversation,
